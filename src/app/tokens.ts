@@ -1,0 +1,9 @@
+/** Service identifiers of the inversify container. */
+export const TOKENS = {
+  config: Symbol.for('volplex.Config'),
+  logger: Symbol.for('volplex.Logger'),
+  runner: Symbol.for('volplex.CommandRunner'),
+  mounter: Symbol.for('volplex.Mounter'),
+  store: Symbol.for('volplex.Store'),
+  driver: Symbol.for('volplex.VolumeDriver'),
+} as const;

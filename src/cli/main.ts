@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+
+import { VolplexError } from '../core/errors.js';
+import { checkConfig } from './check-config.js';
+import { listVolumes } from './list-volumes.js';
+import { serve } from './serve.js';
+
+const USAGE = `usage: volplex <command> [--config FILE]
+
+commands:
+  serve          run the plugin daemon on its socket
+  config check   validate the configuration and print it merged
+  ls             list volumes: name, type, mounted, references
+
+--config FILE (or VOLPLEX_CONFIG) is merged over config/default.yaml;
+VOLPLEX_* environment variables override both.
+`;
+
+/** Resolves to the exit code, or undefined while the daemon keeps running. */
+async function main(argv: string[]): Promise<number | undefined> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const command = positionals.join(' ');
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case 'serve':
+      await serve(values.config);
+      return undefined;
+    case 'config check':
+      checkConfig(values.config);
+      return 0;
+    case 'ls':
+      listVolumes(values.config);
+      return 0;
+    default:
+      process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) {
+      process.exitCode = code;
+    }
+  },
+  (error: unknown) => {
+    const message = VolplexError.is(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true ? (error as Error).message : String((error as Error).stack ?? error);
+    process.stderr.write(`volplex: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

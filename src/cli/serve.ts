@@ -1,0 +1,36 @@
+import { mkdir } from 'node:fs/promises';
+
+import { createContainer } from '../app/container.js';
+import { TOKENS } from '../app/tokens.js';
+import { loadConfig } from '../config/load.js';
+import { Reconciler } from '../core/reconciler.js';
+import { VolumeService } from '../core/volume-service.js';
+import { createLogger } from '../log/logger.js';
+import { createApp } from '../server/app.js';
+import { listenOnSocket } from '../server/listen.js';
+import type { Store } from '../store/store.js';
+
+/** Runs the daemon: listen first (dockerd waits only seconds), then reconcile mounts. */
+export async function serve(configFile: string | undefined): Promise<void> {
+  const config = loadConfig(configFile);
+  const log = createLogger(config.log.level);
+  await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
+  const container = createContainer(config, log);
+  const service = container.get(VolumeService);
+  const server = await listenOnSocket(createApp(service, log), config.socket);
+  log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid }, 'listening');
+  service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
+
+  const stop = (signal: string): void => {
+    // Mounts stay: containers keep using them and the next start adopts them.
+    log.info({ signal }, 'stopping; mounts are left in place');
+    server.close(() => {
+      container.get<Store>(TOKENS.store).close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

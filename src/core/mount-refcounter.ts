@@ -1,0 +1,155 @@
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { inject, injectable } from 'inversify';
+
+import { TOKENS } from '../app/tokens.js';
+import type { VolplexConfig } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
+import type { Mounter } from '../system/mounter.js';
+import { backendKey, backendTarget } from './backend-key.js';
+import type { Volume, VolumeDriver } from './driver.js';
+import { VolplexError } from './errors.js';
+import { KeyedLock } from './keyed-lock.js';
+
+/**
+ * Counts mounts at two levels for every backend. A volume holds a count per mount ID
+ * and holds its backend mount while any count is left; a backend mount is made for
+ * the first volume that needs it and unmounted when the last lets go. Counts are in
+ * the store before a call returns. Callers hold the volume's lock; backend mounts
+ * have their own, so volumes on different backends never wait on each other.
+ */
+@injectable()
+export class MountRefcounter {
+  readonly #backendLocks = new KeyedLock();
+  readonly #store: Store;
+  readonly #mounter: Mounter;
+  readonly #log: Logger;
+  readonly #mountRoot: string;
+
+  public constructor(
+    @inject(TOKENS.store) store: Store,
+    @inject(TOKENS.mounter) mounter: Mounter,
+    @inject(TOKENS.logger) log: Logger,
+    @inject(TOKENS.config) config: VolplexConfig,
+  ) {
+    this.#store = store;
+    this.#mounter = mounter;
+    this.#log = log;
+    this.#mountRoot = config.mountRoot;
+  }
+
+  /** The volume's Mountpoint, whether or not it is mounted now. */
+  public mountpointOf(volume: Volume, driver: VolumeDriver): string {
+    const plan = driver.plan(volume);
+    const key = this.#store.usage(volume.name).backendKey ?? backendKey(driver.type, plan.key);
+    return join(backendTarget(this.#mountRoot, key), plan.subdir);
+  }
+
+  /**
+   * Counts one reference from mount ID `id`, mounting the backend if it is not mounted
+   * (or healing it if its server or FUSE process died). Returns the Mountpoint. On
+   * failure nothing is counted and no mount or directory it made is left.
+   */
+  public async acquire(volume: Volume, driver: VolumeDriver, id: string): Promise<string> {
+    const plan = driver.plan(volume);
+    // A volume already in use stays on the backend it holds, even if its plan changed since.
+    const key = this.#store.usage(volume.name).backendKey ?? backendKey(driver.type, plan.key);
+    const target = backendTarget(this.#mountRoot, key);
+    const mountpoint = join(target, plan.subdir);
+    await this.#backendLocks.run(key, async () => {
+      await this.#ensureBackend(volume, driver, target);
+      try {
+        await ensureDirectory(mountpoint, plan.createSubdir, plan.subdir);
+        this.#store.addReference(volume.name, id, key);
+      } catch (error) {
+        if (this.#store.backendUsers(key) === 0) {
+          await this.#unmountBackend(target, driver).catch((cleanupError: unknown) => this.#log.error({ err: cleanupError, target }, 'could not undo a backend mount'));
+        }
+        throw error;
+      }
+    });
+    return mountpoint;
+  }
+
+  /**
+   * Drops one reference from mount ID `id` (an unknown ID changes nothing) and unmounts
+   * the backend when no volume holds it. The count is released even if the unmount fails;
+   * the failure is then thrown.
+   */
+  public async release(name: string, id: string, driver: VolumeDriver | undefined): Promise<void> {
+    const key = this.#store.usage(name).backendKey;
+    if (key === null) {
+      return;
+    }
+    await this.#backendLocks.run(key, async () => {
+      const result = this.#store.releaseReference(name, id);
+      if (result.released && result.backendUsers === 0) {
+        await this.#unmountBackend(backendTarget(this.#mountRoot, key), driver);
+      }
+    });
+  }
+
+  /** Unmounts a backend mount nobody counts (start-up reconcile). */
+  public async unmountOrphan(target: string, driver: VolumeDriver | undefined): Promise<void> {
+    await this.#unmountBackend(target, driver);
+  }
+
+  async #ensureBackend(volume: Volume, driver: VolumeDriver, target: string): Promise<void> {
+    const state = await this.#mounter.probe(target);
+    if (state === 'mounted') {
+      return;
+    }
+    if (state === 'stale') {
+      this.#log.warn({ volume: volume.name, target }, 'backend mount is not answering (server or FUSE process gone): remounting');
+      await this.#mounter.unmount(target, true);
+    }
+    const madeDirectory = await mkdir(target, { recursive: true, mode: 0o755 });
+    try {
+      await driver.mount(volume, target);
+    } catch (error) {
+      if (madeDirectory !== undefined) {
+        await rmdir(target).catch(() => undefined);
+      }
+      await driver.cleanup(target);
+      throw error;
+    }
+    this.#log.info({ volume: volume.name, type: driver.type, target }, 'backend mounted');
+  }
+
+  async #unmountBackend(target: string, driver: VolumeDriver | undefined): Promise<void> {
+    try {
+      await this.#mounter.unmount(target, false);
+    } catch (error) {
+      this.#log.warn({ target, err: error }, 'unmount failed: detaching lazily');
+      await this.#mounter.unmount(target, true);
+    }
+    await rmdir(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') {
+        this.#log.warn({ target, err: error }, 'could not remove the backend mount directory');
+      }
+    });
+    await driver?.cleanup(target);
+    this.#log.info({ target }, 'backend unmounted');
+  }
+}
+
+async function ensureDirectory(path: string, create: boolean, subdir: string): Promise<void> {
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      return undefined;
+    }
+    throw new VolplexError('Unavailable', `backend mount is not usable: ${error.message}`);
+  });
+  if (found?.isDirectory() === true) {
+    return;
+  }
+  if (found !== undefined) {
+    throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(subdir)} exists on the backend but is not a directory`);
+  }
+  if (!create) {
+    throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(subdir)} does not exist on the backend (create it, or set createSubdir)`);
+  }
+  await mkdir(path, { recursive: true, mode: 0o755 });
+}

@@ -1,0 +1,78 @@
+import { readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { inject, injectable } from 'inversify';
+
+import { TOKENS } from '../app/tokens.js';
+import type { VolplexConfig } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
+import type { Mounter } from '../system/mounter.js';
+import { backendTarget, typeOfBackendKey, typeOfTarget } from './backend-key.js';
+import { DriverRegistry } from './driver-registry.js';
+import { MountRefcounter } from './mount-refcounter.js';
+
+export interface ReconcileReport {
+  /** Backend mounts the store counts and the kernel still has. */
+  readonly adopted: string[];
+  /** Volumes whose references were forgotten because their backend mount is gone. */
+  readonly dropped: string[];
+  /** Mounts under the mount root that nobody counted. */
+  readonly unmounted: string[];
+}
+
+/**
+ * Start-up: makes the store's counts and the kernel's mount table agree, without
+ * inventing counts. The store is the only record of which containers use a volume.
+ */
+@injectable()
+export class Reconciler {
+  public constructor(
+    @inject(TOKENS.store) private readonly store: Store,
+    @inject(TOKENS.mounter) private readonly mounter: Mounter,
+    @inject(DriverRegistry) private readonly registry: DriverRegistry,
+    @inject(MountRefcounter) private readonly refcounter: MountRefcounter,
+    @inject(TOKENS.config) private readonly config: VolplexConfig,
+    @inject(TOKENS.logger) private readonly log: Logger,
+  ) {}
+
+  public async run(): Promise<ReconcileReport> {
+    const mounted = new Set((await this.mounter.listBelow(this.config.mountRoot)).map((entry) => entry.mountPoint));
+    const expected = new Set<string>();
+    const report: ReconcileReport = { adopted: [], dropped: [], unmounted: [] };
+    for (const [key, volumes] of this.store.heldBackends()) {
+      const target = backendTarget(this.config.mountRoot, key);
+      if (mounted.has(target)) {
+        expected.add(target);
+        report.adopted.push(target);
+        continue;
+      }
+      // Gone from the kernel (reboot, manual umount): no container can still be using it.
+      report.dropped.push(...this.store.dropBackend(key));
+      await this.registry.find(typeOfBackendKey(key))?.cleanup(target);
+    }
+    const orphans = [...mounted].filter((path) => !isAtOrBelowAny(path, expected)).sort((a, b) => b.length - a.length);
+    for (const target of orphans) {
+      await this.refcounter.unmountOrphan(target, this.registry.find(typeOfTarget(target) ?? ''));
+      report.unmounted.push(target);
+    }
+    await this.removeEmptyDirectories(expected);
+    this.log.info(report, 'reconciled counts with the kernel mount table');
+    return report;
+  }
+
+  /** Directories left by a crash between mkdir and mount. rmdir never removes data. */
+  private async removeEmptyDirectories(keep: Set<string>): Promise<void> {
+    const entries = await readdir(this.config.mountRoot, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const path = join(this.config.mountRoot, entry.name);
+      if (entry.isDirectory() && !keep.has(path)) {
+        await rmdir(path).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function isAtOrBelowAny(path: string, roots: Set<string>): boolean {
+  return [...roots].some((root) => path === root || path.startsWith(`${root}/`));
+}

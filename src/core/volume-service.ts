@@ -1,0 +1,200 @@
+import { isDeepStrictEqual } from 'node:util';
+
+import { inject, injectable } from 'inversify';
+
+import { TOKENS } from '../app/tokens.js';
+import type { VolplexConfig } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import type { Store, VolumeRecord } from '../store/store.js';
+import type { Volume, VolumeDriver } from './driver.js';
+import { DriverRegistry } from './driver-registry.js';
+import { VolplexError } from './errors.js';
+import { KeyedLock } from './keyed-lock.js';
+import { MountRefcounter } from './mount-refcounter.js';
+import { resolveOptions, type VolumeOptions } from './option-table.js';
+import { assertValidVolumeName, isValidVolumeName } from './volume-name.js';
+
+export interface VolumeSummary {
+  readonly name: string;
+  readonly mountpoint: string;
+}
+
+export interface VolumeView extends VolumeSummary {
+  readonly createdAt: string;
+  readonly status: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The volume operations behind the protocol. Answers Get/List/Path from the store
+ * alone; serializes every change to one volume; mount-state changes wait for the
+ * start-up reconcile. Errors are VolplexErrors prefixed with the operation and name.
+ */
+@injectable()
+export class VolumeService {
+  readonly #volumeLocks = new KeyedLock();
+  readonly #store: Store;
+  readonly #registry: DriverRegistry;
+  readonly #refcounter: MountRefcounter;
+  readonly #config: VolplexConfig;
+  readonly #log: Logger;
+  #ready: Promise<void> = Promise.resolve();
+
+  public constructor(
+    @inject(TOKENS.store) store: Store,
+    @inject(DriverRegistry) registry: DriverRegistry,
+    @inject(MountRefcounter) refcounter: MountRefcounter,
+    @inject(TOKENS.config) config: VolplexConfig,
+    @inject(TOKENS.logger) log: Logger,
+  ) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#refcounter = refcounter;
+    this.#config = config;
+    this.#log = log;
+  }
+
+  /** Mount, Unmount and Remove wait for this before touching mounts (start-up reconcile). */
+  public holdMountsUntil(ready: Promise<void>): void {
+    this.#ready = ready.catch((error: unknown) => this.#log.error({ err: error }, 'start-up reconcile failed'));
+  }
+
+  public capabilities(): { scope: 'local' | 'global' } {
+    return { scope: this.#config.scope };
+  }
+
+  public async create(name: string, given: VolumeOptions): Promise<void> {
+    await inContext(`create ${name}`, async () => {
+      assertValidVolumeName(name);
+      await this.#volumeLocks.run(name, async () => {
+        const { type, ...options } = given;
+        const driver = this.#registry.get(type ?? this.#config.defaultType);
+        const volume: Volume = { name, type: driver.type, options: resolveOptions(driver.type, driver.options, options) };
+        const existing = this.#store.getVolume(name);
+        if (existing !== undefined) {
+          this.#assertSameVolume(existing, volume);
+          return;
+        }
+        await driver.prepare(volume);
+        try {
+          this.#store.insertVolume({ name, type: driver.type, options, createdAt: new Date().toISOString() });
+        } catch (error) {
+          await driver.remove(volume);
+          throw error;
+        }
+        this.#log.info({ volume: name, type: driver.type, optionNames: Object.keys(options) }, 'volume created');
+      });
+    });
+  }
+
+  public get(name: string): VolumeView {
+    const record = this.#require(name);
+    const usage = this.#store.usage(name);
+    const status: Record<string, unknown> = { type: record.type, mounted: usage.references > 0, references: usage.references, mountIds: usage.mountIds };
+    try {
+      const { volume, driver } = this.#resolve(record);
+      const plan = driver.plan(volume);
+      const sharedBy = usage.backendKey === null ? 0 : this.#store.backendUsers(usage.backendKey);
+      return { name, createdAt: record.createdAt, mountpoint: this.#refcounter.mountpointOf(volume, driver), status: { ...status, ...plan.details, backendSharedBy: sharedBy } };
+    } catch (error) {
+      // Never answer "not found" for a volume that exists: dockerd would forget it.
+      return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };
+    }
+  }
+
+  public list(): VolumeSummary[] {
+    return this.#store.listVolumes().map((record) => ({ name: record.name, mountpoint: this.#mountpointOrEmpty(record) }));
+  }
+
+  /** The Mountpoint while mounted, else ''. */
+  public path(name: string): string {
+    const record = this.#require(name);
+    return this.#store.usage(name).references > 0 ? this.#mountpointOrEmpty(record) : '';
+  }
+
+  public async mount(name: string, id: string): Promise<string> {
+    await this.#ready;
+    return inContext(`mount ${name}`, () =>
+      this.#volumeLocks.run(name, async () => {
+        const { volume, driver } = this.#resolve(this.#require(name));
+        const mountpoint = await this.#refcounter.acquire(volume, driver, id);
+        this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'mount counted');
+        return mountpoint;
+      }),
+    );
+  }
+
+  public async unmount(name: string, id: string): Promise<void> {
+    await this.#ready;
+    await inContext(`unmount ${name}`, () =>
+      this.#volumeLocks.run(name, async () => {
+        const record = this.#require(name);
+        await this.#refcounter.release(name, id, this.#registry.find(record.type));
+        this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'unmount counted');
+      }),
+    );
+  }
+
+  public async remove(name: string): Promise<void> {
+    await this.#ready;
+    await inContext(`remove ${name}`, () =>
+      this.#volumeLocks.run(name, async () => {
+        const record = this.#require(name);
+        const usage = this.#store.usage(name);
+        if (usage.references > 0) {
+          throw new VolplexError('Conflict', `volume is in use (${usage.references} mount(s) from ${usage.mountIds} container mount point(s)); stop the containers using it first`);
+        }
+        await this.#removeOwnedData(record);
+        this.#store.deleteVolume(name);
+        this.#log.info({ volume: name }, 'volume removed');
+      }),
+    );
+  }
+
+  #require(name: string): VolumeRecord {
+    const record = isValidVolumeName(name) ? this.#store.getVolume(name) : undefined;
+    if (record === undefined) {
+      throw new VolplexError('NotFound', `volume ${JSON.stringify(name.slice(0, 80))} not found`);
+    }
+    return record;
+  }
+
+  #resolve(record: VolumeRecord): { volume: Volume; driver: VolumeDriver } {
+    const driver = this.#registry.get(record.type);
+    return { driver, volume: { name: record.name, type: driver.type, options: resolveOptions(driver.type, driver.options, record.options) } };
+  }
+
+  #mountpointOrEmpty(record: VolumeRecord): string {
+    try {
+      const { volume, driver } = this.#resolve(record);
+      return this.#refcounter.mountpointOf(volume, driver);
+    } catch {
+      return '';
+    }
+  }
+
+  #assertSameVolume(existing: VolumeRecord, wanted: Volume): void {
+    const same = existing.type === wanted.type && isDeepStrictEqual(this.#resolve(existing).volume.options, wanted.options);
+    if (!same) {
+      throw new VolplexError('Conflict', `a volume with this name already exists with other options (type ${existing.type}); remove it first or choose another name`);
+    }
+  }
+
+  async #removeOwnedData(record: VolumeRecord): Promise<void> {
+    let resolved: { volume: Volume; driver: VolumeDriver };
+    try {
+      resolved = this.#resolve(record);
+    } catch (error) {
+      this.#log.warn({ volume: record.name, err: error }, 'options no longer valid: removing the record only, owned data (if any) is left');
+      return;
+    }
+    await resolved.driver.remove(resolved.volume);
+  }
+}
+
+async function inContext<T>(context: string, task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    throw VolplexError.wrap(error, context);
+  }
+}

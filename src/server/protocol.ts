@@ -1,0 +1,78 @@
+import { VolplexError } from '../core/errors.js';
+
+export interface NameRequest {
+  readonly name: string;
+}
+
+export interface CreateRequest extends NameRequest {
+  readonly opts: Record<string, string>;
+}
+
+export interface MountRequest extends NameRequest {
+  readonly id: string;
+}
+
+type Body = Readonly<Record<string, unknown>>;
+
+/**
+ * Parses a request body whatever its headers say (dockerd sends no Content-Type).
+ * Empty means {}. Field names match case-insensitively, as Go's decoder does.
+ */
+export function decodeBody(raw: unknown): Body {
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8').trim() : '';
+  if (text === '') {
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new VolplexError('InvalidParameter', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null) {
+    return {};
+  }
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new VolplexError('InvalidParameter', 'request body must be a JSON object');
+  }
+  return parsed as Body;
+}
+
+export function decodeName(body: Body): NameRequest {
+  const name = field(body, 'Name');
+  if (typeof name !== 'string' || name === '') {
+    throw new VolplexError('InvalidParameter', 'request field Name must be a non-empty string');
+  }
+  return { name };
+}
+
+export function decodeCreate(body: Body): CreateRequest {
+  const opts = field(body, 'Opts') ?? {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new VolplexError('InvalidParameter', 'request field Opts must be a map of strings');
+  }
+  const entries = Object.entries(opts as Record<string, unknown>);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') {
+      throw new VolplexError('InvalidParameter', `option ${JSON.stringify(key)} must be a string, got ${typeof value}`);
+    }
+  }
+  return { ...decodeName(body), opts: Object.fromEntries(entries) as Record<string, string> };
+}
+
+export function decodeMount(body: Body): MountRequest {
+  const id = field(body, 'ID') ?? '';
+  if (typeof id !== 'string') {
+    throw new VolplexError('InvalidParameter', 'request field ID must be a string');
+  }
+  return { ...decodeName(body), id };
+}
+
+function field(body: Body, name: string): unknown {
+  if (Object.hasOwn(body, name)) {
+    return body[name];
+  }
+  const lower = name.toLowerCase();
+  const key = Object.keys(body).find((candidate) => candidate.toLowerCase() === lower);
+  return key === undefined ? undefined : body[key];
+}

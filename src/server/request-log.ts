@@ -1,0 +1,19 @@
+import type { RequestHandler } from 'express';
+
+import type { Logger } from '../log/logger.js';
+
+/** One line per request: endpoint, volume, mount ID, duration and outcome. Never options. */
+export function requestLog(log: Logger): RequestHandler {
+  return (request, response, next) => {
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const error = response.locals.error as string | undefined;
+      log.info(
+        { endpoint: request.path.slice(0, 100), volume: response.locals.volume as string | undefined, id: response.locals.id as string | undefined, status: response.statusCode, durationMs, outcome: error === undefined ? 'ok' : 'error', ...(error === undefined ? {} : { error }) },
+        'request',
+      );
+    });
+    next();
+  };
+}

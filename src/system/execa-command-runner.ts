@@ -1,0 +1,88 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { execa } from 'execa';
+
+import { VolplexError } from '../core/errors.js';
+import type { CommandResult, CommandRunner, RunOptions } from './command-runner.js';
+import { maskSecrets } from './mask.js';
+
+const MAX_REPORTED_OUTPUT = 2000;
+
+/**
+ * Runs commands with execa. Output goes to private files rather than pipes: FUSE
+ * clients daemonize and would otherwise hold a pipe open long after mount returned.
+ * Each command gets its own process group so a timeout kills its helpers too; the
+ * daemons they start call setsid and outlive us, as mounts must.
+ */
+export class ExecaCommandRunner implements CommandRunner {
+  readonly #timeoutMs: number;
+  readonly #outputDir = mkdtempSync(join(tmpdir(), 'volplex-cmd-'));
+  #sequence = 0;
+
+  public constructor(timeoutSeconds: number) {
+    this.#timeoutMs = timeoutSeconds * 1000;
+  }
+
+  public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const secrets = options.secrets ?? [];
+    const command = maskSecrets([file, ...args].join(' '), secrets);
+    const outPath = join(this.#outputDir, `${++this.#sequence}.out`);
+    const errPath = `${outPath}.err`;
+    const out = openSync(outPath, 'w+', 0o600);
+    const err = openSync(errPath, 'w+', 0o600);
+    let timedOut = false;
+    try {
+      const child = execa(file, [...args], {
+        reject: false, stdin: 'ignore', stdout: asFd(out), stderr: asFd(err), detached: true, cleanup: false,
+        env: { LC_ALL: 'C' },
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(child.pid);
+      }, this.#timeoutMs);
+      const result = await child.finally(() => clearTimeout(timer));
+      const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
+      const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
+      if (result.code === 'ENOENT') {
+        const hint = options.providedBy === undefined ? '' : ` (install the Debian package ${options.providedBy})`;
+        throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
+      }
+      if (timedOut) {
+        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and was killed${tail(stderr)}`);
+      }
+      if (result.exitCode !== 0) {
+        const status = result.exitCode === undefined ? `was killed by ${result.signal ?? 'a signal'}` : `exited with status ${result.exitCode}`;
+        throw new VolplexError('System', `\`${command}\` ${status}${tail(stderr || stdout)}`);
+      }
+      return { stdout, stderr };
+    } finally {
+      closeSync(out);
+      closeSync(err);
+      rmSync(outPath, { force: true });
+      rmSync(errPath, { force: true });
+    }
+  }
+}
+
+// execa's types accept file descriptors only as number literals; any open fd works at run time.
+function asFd(fd: number): 3 {
+  return fd as 3;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) {
+    return;
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function tail(output: string): string {
+  const text = output.trim();
+  return text === '' ? '' : `: ${text.slice(-MAX_REPORTED_OUTPUT)}`;
+}

@@ -1,0 +1,61 @@
+import { stat } from 'node:fs/promises';
+
+import type { CommandRunner } from './command-runner.js';
+import { readMountinfo, type MountEntry } from './mountinfo.js';
+import type { Mounter, MountState } from './mounter.js';
+
+/** A hung network mount must not hang a probe: answer "stale" after this long. */
+const PROBE_TIMEOUT_MS = 5000;
+
+export class LinuxMounter implements Mounter {
+  readonly #runner: CommandRunner;
+
+  public constructor(runner: CommandRunner) {
+    this.#runner = runner;
+  }
+
+  public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
+    const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), source, target];
+    await this.#runner.run('mount', args, { secrets: sensitive, providedBy: 'mount' });
+  }
+
+  public async unmount(target: string, lazy: boolean): Promise<void> {
+    try {
+      await this.#runner.run('umount', lazy ? ['-l', target] : [target], { providedBy: 'mount' });
+    } catch (error) {
+      if (!(await isListed(target))) {
+        return;
+      }
+      throw error;
+    }
+  }
+
+  public async probe(target: string): Promise<MountState> {
+    if (!(await isListed(target))) {
+      return 'absent';
+    }
+    return (await answers(target)) ? 'mounted' : 'stale';
+  }
+
+  public async listBelow(root: string): Promise<MountEntry[]> {
+    const prefix = root.endsWith('/') ? root : `${root}/`;
+    return (await readMountinfo()).filter((entry) => entry.mountPoint.startsWith(prefix));
+  }
+}
+
+async function isListed(target: string): Promise<boolean> {
+  return (await readMountinfo()).some((entry) => entry.mountPoint === target);
+}
+
+async function answers(target: string): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+  });
+  const check = stat(target).then(() => true, () => false);
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,19 @@
+import type { MountEntry } from './mountinfo.js';
+
+/** mounted: listed by the kernel and answering; stale: listed but its server or FUSE process is gone. */
+export type MountState = 'mounted' | 'stale' | 'absent';
+
+/** Kernel mounts. Implementations run commands only through the CommandRunner. */
+export interface Mounter {
+  /**
+   * `mount [-t fstype] [-o options] source target`. Values in `sensitive` are masked in
+   * every error. Rejects with a VolplexError naming the command and its output.
+   */
+  mount(source: string, target: string, fstype: string, options: readonly string[], sensitive?: readonly string[]): Promise<void>;
+  /** Detaches target. `lazy` detaches even a busy or dead mount (umount -l). Succeeds if target is not mounted. */
+  unmount(target: string, lazy: boolean): Promise<void>;
+  /** Whether target is a mount point and whether it still answers. Never hangs past the command timeout. */
+  probe(target: string): Promise<MountState>;
+  /** The kernel's mounts strictly below root. */
+  listBelow(root: string): Promise<MountEntry[]>;
+}

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+
+/** One line of /proc/self/mountinfo, with the kernel's octal escapes decoded. */
+export interface MountEntry {
+  readonly mountPoint: string;
+  /** The path inside the source filesystem that is mounted (bind mounts of subdirectories). */
+  readonly root: string;
+  readonly fsType: string;
+  readonly source: string;
+  readonly options: string;
+}
+
+export const MOUNTINFO_PATH = '/proc/self/mountinfo';
+
+export async function readMountinfo(path: string = MOUNTINFO_PATH): Promise<MountEntry[]> {
+  return parseMountinfo(await readFile(path, 'utf8'));
+}
+
+// Format: id parent major:minor root mountpoint options [optional…] - fstype source superoptions
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const separator = fields.indexOf('-', 6);
+    if (separator < 0 || fields.length < separator + 3) {
+      continue;
+    }
+    entries.push({
+      root: unescape(fields[3] as string),
+      mountPoint: unescape(fields[4] as string),
+      options: fields[5] as string,
+      fsType: fields[separator + 1] as string,
+      source: unescape(fields[separator + 2] as string),
+    });
+  }
+  return entries;
+}
+
+function unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}

@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from '@jest/globals';
+import convict from 'convict';
+
+import { loadConfig } from '../../../src/config/load.js';
+import { schema } from '../../../src/config/schema.js';
+import { makeTempDir, removeTempDir } from '../../support/harness.js';
+
+const dir = makeTempDir('config');
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe(loadConfig.name, () => {
+  afterAll(() => removeTempDir(dir));
+
+  it('ships config/default.yaml equal to the schema defaults', () => {
+    expect(loadConfig(undefined, {})).toEqual(convict(schema, { env: {}, args: [] }).getProperties());
+  });
+
+  it('merges the user file over the defaults, and the environment over both', () => {
+    const path = file('ok.yaml', 'stateDir: /srv/volplex\nbackends:\n  local:\n    allowedRoots: [/data]\n');
+    const config = loadConfig(path, { VOLPLEX_LOG_LEVEL: 'debug', VOLPLEX_STATE_DIR: '/var/lib/vp' });
+    expect(config.stateDir).toBe('/var/lib/vp');
+    expect(config.log.level).toBe('debug');
+    expect(config.backends.local.allowedRoots).toEqual(['/data']);
+    expect(config.socket).toBe('/run/docker/plugins/volplex.sock');
+  });
+
+  it('reads the file named by VOLPLEX_CONFIG', () => {
+    const path = file('env.yaml', 'scope: global\n');
+    expect(loadConfig(undefined, { VOLPLEX_CONFIG: path }).scope).toBe('global');
+  });
+
+  it.each([
+    { desc: '[Error] bad enum', text: 'log:\n  level: loud\n', env: {}, expectedErr: 'log.level: must be one of the possible values' },
+    { desc: '[Error] relative path', text: 'stateDir: var/lib\n', env: {}, expectedErr: 'stateDir: must be a clean absolute path' },
+    { desc: '[Error] unknown key', text: 'sokcet: /x.sock\n', env: {}, expectedErr: "configuration param 'sokcet' not declared in the schema" },
+    { desc: '[Error] timeout above dockerd deadline', text: '', env: { VOLPLEX_COMMAND_TIMEOUT: '90' }, expectedErr: 'commandTimeout: must be a whole number of seconds from 1 to 55' },
+    { desc: '[Error] socket path too long', text: `socket: /${'s'.repeat(120)}.sock\n`, env: {}, expectedErr: 'socket: must be at most 107 bytes' },
+    { desc: '[Error] bad list from env', text: '', env: { VOLPLEX_LOCAL_ALLOWED_ROOTS: '/srv,relative' }, expectedErr: 'backends.local.allowedRoots: must be a clean absolute path' },
+    { desc: '[Error] YAML syntax', text: 'socket: [unclosed\n', env: {}, expectedErr: 'configuration' },
+    { desc: '[Error] not a mapping', text: '- a\n- b\n', env: {}, expectedErr: 'the top level must be a mapping' },
+    { desc: '[Error] mount root equal to state dir', text: 'stateDir: /srv/v\nmountRoot: /srv/v\n', env: {}, expectedErr: 'mountRoot must differ from stateDir' },
+  ])('$desc', ({ text, env, expectedErr }) => {
+    expect(() => loadConfig(file('bad.yaml', text), env)).toThrow(expectedErr);
+  });
+
+  it('names a missing file', () => {
+    expect(() => loadConfig(join(dir, 'absent.yaml'), {})).toThrow(`configuration ${join(dir, 'absent.yaml')}: file not found`);
+  });
+});

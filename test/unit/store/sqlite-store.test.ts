@@ -1,0 +1,58 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+
+import { MIGRATIONS } from '../../../src/store/migrations.js';
+import { SqliteStore, STORE_FILE } from '../../../src/store/sqlite-store.js';
+import { makeTempDir, removeTempDir } from '../../support/harness.js';
+
+describe(SqliteStore.name, () => {
+  let dir: string;
+  let stateDir: string;
+
+  beforeEach(() => {
+    dir = makeTempDir('store');
+    stateDir = join(dir, 'state');
+  });
+
+  afterEach(() => removeTempDir(dir));
+
+  it('keeps its directory 0700 and its files 0600', () => {
+    const store = new SqliteStore(stateDir);
+    store.insertVolume({ name: 'v1', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    for (const suffix of ['', '-wal', '-shm']) {
+      expect(statSync(join(stateDir, STORE_FILE + suffix)).mode & 0o777).toBe(0o600);
+    }
+    store.close();
+  });
+
+  it('records its schema version and refuses a newer one', () => {
+    new SqliteStore(stateDir).close();
+    const db = new Database(join(stateDir, STORE_FILE));
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => new SqliteStore(stateDir)).toThrow('is newer than this volplex understands');
+  });
+
+  it('counts references per mount ID and tells who holds a backend', () => {
+    const store = new SqliteStore(stateDir);
+    for (const name of ['a', 'b']) {
+      store.insertVolume({ name, type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    }
+    store.addReference('a', 'X', 'local:k');
+    store.addReference('a', 'X', 'local:k');
+    store.addReference('b', 'Y', 'local:k');
+    expect(store.usage('a')).toEqual({ references: 2, mountIds: 1, backendKey: 'local:k' });
+    expect(store.releaseReference('a', 'nope')).toEqual({ released: false, volumeReferences: 2, backendUsers: 2, backendKey: 'local:k' });
+    expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 1, backendUsers: 2, backendKey: 'local:k' });
+    expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 0, backendUsers: 1, backendKey: 'local:k' });
+    expect(() => store.deleteVolume('b')).toThrow('volume is in use');
+    expect(store.dropBackend('local:k')).toEqual(['b']);
+    expect(store.heldBackends().size).toBe(0);
+    store.close();
+  });
+});

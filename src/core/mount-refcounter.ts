@@ -40,11 +40,10 @@ export class MountRefcounter {
     this.#mountRoot = config.mountRoot;
   }
 
-  /** The volume's Mountpoint, whether or not it is mounted now. */
-  public mountpointOf(volume: Volume, driver: VolumeDriver): string {
+  /** The volume's Mountpoint, whether or not it is mounted now; `heldKey` is the backend it holds, if any. */
+  public mountpointOf(volume: Volume, driver: VolumeDriver, heldKey: string | null): string {
     const plan = driver.plan(volume);
-    const key = this.#store.usage(volume.name).backendKey ?? backendKey(driver.type, plan.key);
-    return join(backendTarget(this.#mountRoot, key), plan.subdir);
+    return join(backendTarget(this.#mountRoot, heldKey ?? backendKey(driver.type, plan.key)), plan.subdir);
   }
 
   /**

@@ -94,7 +94,8 @@ export class VolumeService {
       const { volume, driver } = this.#resolve(record);
       const plan = driver.plan(volume);
       const sharedBy = usage.backendKey === null ? 0 : this.#store.backendUsers(usage.backendKey);
-      return { name, createdAt: record.createdAt, mountpoint: this.#refcounter.mountpointOf(volume, driver), status: { ...status, ...plan.details, backendSharedBy: sharedBy } };
+      const mountpoint = this.#refcounter.mountpointOf(volume, driver, usage.backendKey);
+      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, backendSharedBy: sharedBy } };
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
       return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };
@@ -102,13 +103,18 @@ export class VolumeService {
   }
 
   public list(): VolumeSummary[] {
-    return this.#store.listVolumes().map((record) => ({ name: record.name, mountpoint: this.#mountpointOrEmpty(record) }));
+    const heldKeys = new Map<string, string>();
+    for (const [key, names] of this.#store.heldBackends()) {
+      names.forEach((name) => heldKeys.set(name, key));
+    }
+    return this.#store.listVolumes().map((record) => ({ name: record.name, mountpoint: this.#mountpointOrEmpty(record, heldKeys.get(record.name) ?? null) }));
   }
 
   /** The Mountpoint while mounted, else ''. */
   public path(name: string): string {
     const record = this.#require(name);
-    return this.#store.usage(name).references > 0 ? this.#mountpointOrEmpty(record) : '';
+    const usage = this.#store.usage(name);
+    return usage.references > 0 ? this.#mountpointOrEmpty(record, usage.backendKey) : '';
   }
 
   public async mount(name: string, id: string): Promise<string> {
@@ -163,10 +169,10 @@ export class VolumeService {
     return { driver, volume: { name: record.name, type: driver.type, options: resolveOptions(driver.type, driver.options, record.options) } };
   }
 
-  #mountpointOrEmpty(record: VolumeRecord): string {
+  #mountpointOrEmpty(record: VolumeRecord, heldKey: string | null): string {
     try {
       const { volume, driver } = this.#resolve(record);
-      return this.#refcounter.mountpointOf(volume, driver);
+      return this.#refcounter.mountpointOf(volume, driver, heldKey);
     } catch {
       return '';
     }

@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { startDaemon } from '../test/support/daemon.js';
+import { makeTempDir, removeTempDir, testConfig } from '../test/support/harness.js';
+
+/**
+ * `npm run bench [-- --volumes N --concurrency C]`: starts a private volplex daemon and a
+ * bare node:http floor server, drives both over their unix sockets with the same request
+ * shapes, and prints per-phase p50/p99 latency and server CPU time per request.
+ */
+const { values } = parseArgs({ options: { volumes: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '16' } } });
+const N = Number(values.volumes);
+const C = Number(values.concurrency);
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface PhaseResult {
+  readonly phase: string;
+  readonly requests: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpuMicrosPerRequest: number;
+}
+
+type Phase = readonly [name: string, endpoint: string, body: (index: number) => unknown, count: number];
+
+const phases: readonly Phase[] = [
+  ['create', '/VolumeDriver.Create', (i) => ({ Name: `bench-${i}`, Opts: { type: 'local' } }), N],
+  ['get', '/VolumeDriver.Get', (i) => ({ Name: `bench-${i}` }), N],
+  ['get-unknown', '/VolumeDriver.Get', (i) => ({ Name: `not-ours-${i}` }), N],
+  ['list', '/VolumeDriver.List', () => ({}), Math.max(10, Math.floor(N / 10))],
+  ['mount', '/VolumeDriver.Mount', (i) => ({ Name: `bench-${i}`, ID: `ctr-${i}` }), N],
+  ['unmount', '/VolumeDriver.Unmount', (i) => ({ Name: `bench-${i}`, ID: `ctr-${i}` }), N],
+  ['remove', '/VolumeDriver.Remove', (i) => ({ Name: `bench-${i}` }), N],
+];
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+function post(agent: Agent, socketPath: string, endpoint: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ agent, socketPath, path: endpoint, method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body), Accept: 'application/vnd.docker.plugins.v1.2+json' } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => (response.statusCode === 200 || endpoint.endsWith('Get') ? resolve() : reject(new Error(`${endpoint}: ${response.statusCode} ${text}`))));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+async function runPhase(socketPath: string, pid: number, [phase, endpoint, body, count]: Phase): Promise<PhaseResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: C });
+  const latencies: number[] = [];
+  let next = 0;
+  const cpuBefore = cpuSeconds(pid);
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      const started = process.hrtime.bigint();
+      await post(agent, socketPath, endpoint, `${JSON.stringify(body(index))}\n`);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: C }, worker));
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { phase, requests: count, p50: at(0.5), p99: at(0.99), cpuMicrosPerRequest: (cpu * 1e6) / count };
+}
+
+async function startFloor(socketPath: string): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./floor-server.js', import.meta.url));
+  const child = spawn(process.execPath, [script, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  return child;
+}
+
+function print(title: string, rows: readonly PhaseResult[], floor: readonly PhaseResult[]): void {
+  process.stdout.write(`\n${title}\n`);
+  process.stdout.write('phase         requests   p50 ms   p99 ms   cpu µs/req | floor p50   floor p99   floor cpu µs/req | p50 ratio  cpu ratio\n');
+  rows.forEach((row, index) => {
+    const base = floor[index] as PhaseResult;
+    const cells = [
+      row.phase.padEnd(12), String(row.requests).padStart(9), row.p50.toFixed(2).padStart(8), row.p99.toFixed(2).padStart(8), row.cpuMicrosPerRequest.toFixed(0).padStart(12),
+      '|', base.p50.toFixed(2).padStart(9), base.p99.toFixed(2).padStart(11), base.cpuMicrosPerRequest.toFixed(0).padStart(18),
+      '|', (row.p50 / base.p50).toFixed(1).padStart(9), (row.cpuMicrosPerRequest / Math.max(base.cpuMicrosPerRequest, 1)).toFixed(1).padStart(10),
+    ];
+    process.stdout.write(`${cells.join(' ')}\n`);
+  });
+}
+
+async function main(): Promise<void> {
+  const root = makeTempDir('bench');
+  const daemon = await startDaemon(testConfig(root, { log: { level: 'info' } }));
+  const floorSocket = join(root, 'floor.sock');
+  const floor = await startFloor(floorSocket);
+  try {
+    const results: PhaseResult[] = [];
+    const floorResults: PhaseResult[] = [];
+    for (const phase of phases) {
+      results.push(await runPhase(daemon.config.socket, daemon.process.pid as number, phase));
+      floorResults.push(await runPhase(floorSocket, floor.pid as number, phase));
+    }
+    print(`volplex vs. bare node:http: ${N} volumes (type=local, real bind mounts), concurrency ${C}`, results, floorResults);
+    const totalCpu = results.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
+    const totalFloor = floorResults.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
+    process.stdout.write(`\noverall daemon CPU per request: ${(totalCpu / results.reduce((s, r) => s + r.requests, 0)).toFixed(0)} µs, ${(totalCpu / totalFloor).toFixed(1)}x the floor\n`);
+  } finally {
+    floor.kill('SIGTERM');
+    await daemon.stop();
+    removeTempDir(root);
+  }
+}
+
+await main();

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { createLogger } from '../../src/log/logger.js';
+import { createApp } from '../../src/server/app.js';
+import { listenOnSocket } from '../../src/server/listen.js';
+import { MAX_BODY_BYTES } from '../../src/server/routes.js';
+import type { FakeMounter } from '../fakes/fake-mounter.js';
+import { createHarness, type Harness } from '../support/harness.js';
+import { callPlugin, goJson, rawExchange } from '../support/plugin-client.js';
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+describe('the Docker volume plugin protocol on a unix socket', () => {
+  let harness: Harness<FakeMounter>;
+  let server: Server;
+  let device: string;
+  const call = (endpoint: string, body: string): ReturnType<typeof callPlugin> => callPlugin(harness.config.socket, endpoint, body);
+
+  beforeAll(async () => {
+    harness = createHarness();
+    device = join(harness.root, 'devices', 'app');
+    mkdirSync(device, { recursive: true });
+    server = await listenOnSocket(createApp(harness.service, createLogger('silent')), harness.config.socket);
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    harness.close();
+  });
+
+  describe('as dockerd speaks it', () => {
+    it('answers Activate with an empty body', async () => {
+      const response = await call('/Plugin.Activate', '');
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ Implements: ['VolumeDriver'], Err: '' });
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+    });
+
+    it('answers Capabilities with the configured scope', async () => {
+      expect((await call('/VolumeDriver.Capabilities', goJson({}))).body).toEqual({ Capabilities: { Scope: 'local' }, Err: '' });
+    });
+
+    it('runs a volume through Get, Create, Get, List, Mount, Path, Unmount, Remove', async () => {
+      expect((await call('/VolumeDriver.Get', goJson({ Name: 'web' }))).body.Err).toBe('volume "web" not found');
+      expect(await call('/VolumeDriver.Create', goJson({ Name: 'web', Opts: { device } }))).toEqual(expect.objectContaining({ status: 200, body: { Err: '' } }));
+
+      const got = await call('/VolumeDriver.Get', goJson({ Name: 'web' }));
+      const volume = got.body.Volume as Record<string, unknown>;
+      expect(volume.Name).toBe('web');
+      expect(volume.CreatedAt).toMatch(RFC3339);
+      expect(volume.Status).toEqual(expect.objectContaining({ type: 'local', mounted: false, references: 0 }));
+
+      const listed = await call('/VolumeDriver.List', goJson({}));
+      expect(listed.body.Volumes).toEqual([{ Name: 'web', Mountpoint: volume.Mountpoint }]);
+
+      const mounted = await call('/VolumeDriver.Mount', goJson({ Name: 'web', ID: 'c0ffee' }));
+      expect(mounted.body).toEqual({ Mountpoint: volume.Mountpoint, Err: '' });
+      expect((await call('/VolumeDriver.Path', goJson({ Name: 'web' }))).body).toEqual({ Mountpoint: volume.Mountpoint, Err: '' });
+      expect((await call('/VolumeDriver.Remove', goJson({ Name: 'web' }))).body.Err).toContain('volume is in use');
+
+      expect((await call('/VolumeDriver.Unmount', goJson({ Name: 'web', ID: 'c0ffee' }))).body).toEqual({ Err: '' });
+      expect((await call('/VolumeDriver.Path', goJson({ Name: 'web' }))).body).toEqual({ Mountpoint: '', Err: '' });
+      expect((await call('/VolumeDriver.Remove', goJson({ Name: 'web' }))).body).toEqual({ Err: '' });
+      expect(harness.mounter.mountCount).toBe(0);
+    });
+
+    it('takes "Opts":null as no options', async () => {
+      expect((await call('/VolumeDriver.Create', '{"Name":"nullopts","Opts":null}\n')).body).toEqual({ Err: '' });
+    });
+
+    it('matches field names case-insensitively, as Go does', async () => {
+      expect((await call('/VolumeDriver.Create', goJson({ name: 'lower', opts: { device } }))).body).toEqual({ Err: '' });
+      expect(((await call('/VolumeDriver.Get', goJson({ NAME: 'lower' }))).body.Volume as { Name: string }).Name).toBe('lower');
+    });
+
+    it('treats Unmount of an ID that was never mounted as success', async () => {
+      await call('/VolumeDriver.Create', goJson({ Name: 'quiet', Opts: {} }));
+      expect((await call('/VolumeDriver.Unmount', goJson({ Name: 'quiet', ID: 'never' }))).body).toEqual({ Err: '' });
+    });
+
+    it('answers byte-exact HTTP/1.1 with 200 and a JSON body', async () => {
+      const body = goJson({});
+      const reply = await rawExchange(
+        harness.config.socket,
+        `POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nUser-Agent: Go-http-client/1.1\r\nContent-Length: ${body.length}\r\nAccept: application/vnd.docker.plugins.v1.2+json\r\nAccept-Encoding: gzip\r\n\r\n${body}`,
+        /"Err":""\}$/,
+      );
+      expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(reply).toContain('"Volumes":[');
+    });
+  });
+
+  describe('with hostile input', () => {
+    it.each([
+      ['a slash', 'a/b'],
+      ['dot dot', '..'],
+      ['a climb', '../../../etc'],
+      ['a NUL byte', 'ab\u0000cd'],
+      ['300 characters', 'v'.repeat(300)],
+    ])('refuses to create a volume named with %s, and Get says not found', async (_desc, name) => {
+      const created = await call('/VolumeDriver.Create', goJson({ Name: name, Opts: {} }));
+      expect(created.status).not.toBe(200);
+      expect(created.body.Err).toContain('invalid volume name');
+      expect((await call('/VolumeDriver.Get', goJson({ Name: name }))).body.Err).toContain('not found');
+    });
+
+    it.each([
+      ['malformed JSON', '{"Name":', 'request body is not valid JSON'],
+      ['a JSON array', '[1,2]', 'request body must be a JSON object'],
+      ['a missing Name', goJson({}), 'request field Name must be a non-empty string'],
+      ['a numeric Name', goJson({ Name: 7 }), 'request field Name must be a non-empty string'],
+      ['a numeric option', goJson({ Name: 'n1', Opts: { ro: true } }), 'option "ro" must be a string, got boolean'],
+      ['Opts as a string', goJson({ Name: 'n1', Opts: 'ro' }), 'request field Opts must be a map of strings'],
+    ])('answers %s with an Err and a non-200 status', async (_desc, body, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', body);
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toContain(expectedErr);
+    });
+
+    it('refuses a body over the size limit with an Err', async () => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'big', Opts: { device: 'x'.repeat(MAX_BODY_BYTES) } }));
+      expect(response.status).toBe(413);
+      expect(response.body.Err).toContain('request rejected');
+    });
+
+    it('answers an unknown endpoint with 404 and an Err', async () => {
+      const response = await call('/VolumeDriver.Explode', goJson({}));
+      expect(response.status).toBe(404);
+      expect(response.body.Err).toContain('unknown endpoint');
+    });
+
+    it('keeps serving after all of it', async () => {
+      expect((await call('/Plugin.Activate', '')).status).toBe(200);
+    });
+  });
+
+  describe('under a storm of concurrent Mounts', () => {
+    it('mounts once for 200 IDs and unmounts after the last', async () => {
+      await call('/VolumeDriver.Create', goJson({ Name: 'storm', Opts: { device } }));
+      const before = harness.mounter.mountCount;
+      const ids = Array.from({ length: 200 }, (_, index) => `storm-${index}`);
+      const replies = await Promise.all(ids.map((id) => call('/VolumeDriver.Mount', goJson({ Name: 'storm', ID: id }))));
+      expect(new Set(replies.map((reply) => reply.body.Mountpoint)).size).toBe(1);
+      expect(harness.mounter.mountCount).toBe(before + 1);
+      await Promise.all(ids.map((id) => call('/VolumeDriver.Unmount', goJson({ Name: 'storm', ID: id }))));
+      expect(harness.mounter.mountCount).toBe(before);
+    });
+  });
+
+  describe('the socket', () => {
+    it('keeps idle connections longer than dockerd does (30 s)', () => {
+      expect(server.keepAliveTimeout).toBeGreaterThan(30_000);
+    });
+
+    it('is never taken over while another daemon serves it', async () => {
+      await expect(listenOnSocket(() => undefined, harness.config.socket)).rejects.toThrow(`another process is already serving ${harness.config.socket}`);
+    });
+  });
+});

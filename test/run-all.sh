@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test, against real components: installs what is missing, starts a private dockerd
+# (and the backends' servers), runs jest, stops all of it, and prints the totals last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  echo "run the tests as root: they mount filesystems and start dockerd" >&2
+  exit 1
+fi
+bash test/services/install-packages.sh
+npm run --silent build
+
+work=$(mktemp -d /tmp/volplex-services.XXXXXX)
+trap 'bash test/services/stop.sh "$work"' EXIT
+: >"$work/env"
+bash test/services/start-dockerd.sh "$work"
+# shellcheck disable=SC1091
+source "$work/env"
+
+status=0
+node --experimental-vm-modules node_modules/jest/bin/jest.js --ci --verbose --json --outputFile="$work/jest.json" "$@" || status=$?
+cp "$work/jest.json" /tmp/volplex-last-jest.json 2>/dev/null || true
+bash test/services/stop.sh "$work"
+trap - EXIT
+node test/services/summarize.mjs /tmp/volplex-last-jest.json
+exit "$status"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the real components the tests run against, when any is missing (Debian bookworm).
+set -euo pipefail
+needed=(dockerd:docker.io containerd:containerd runc:runc busybox:busybox-static docker-compose:docker-compose
+        glusterd:glusterfs-server mount.glusterfs:glusterfs-client s3fs:s3fs ganesha.nfsd:nfs-ganesha
+        rpcbind:rpcbind nfs-ls:libnfs-utils mount.nfs:nfs-common socat:socat)
+missing=()
+for pair in "${needed[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/sbin/${pair%%:*}" ] || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
+done
+[ -e /usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so ] || [ -n "$(find /usr/lib -name 'libfsalvfs*' -print -quit 2>/dev/null)" ] || missing+=(nfs-ganesha-vfs)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,20 @@
+// Prints jest's totals as one plain line, `N passed, N failed, N skipped`, last.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2];
+let result;
+try {
+  result = JSON.parse(readFileSync(file, 'utf8'));
+} catch {
+  console.log('0 passed, 1 failed (jest wrote no results)');
+  process.exit(0);
+}
+const failedSuites = result.numFailedTestSuites ?? 0;
+const failed = (result.numFailedTests ?? 0) + (result.numRuntimeErrorTestSuites ?? 0);
+const skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
+if (failedSuites > 0) {
+  for (const suite of result.testResults.filter((entry) => entry.status === 'failed')) {
+    console.log(`failed: ${suite.name}`);
+  }
+}
+console.log(`${result.numPassedTests ?? 0} passed, ${failed} failed, ${skipped} skipped`);

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { stringify } from 'yaml';
+
+import type { VolplexConfig } from '../../src/config/config.js';
+import { callPlugin } from './plugin-client.js';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface RunningDaemon {
+  readonly process: ChildProcess;
+  readonly config: VolplexConfig;
+  /** Everything the daemon wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit: a crash. */
+  kill(): Promise<void>;
+}
+
+/** Starts the real `volplex serve` with `config` written to a YAML file, and waits until it answers. */
+export async function startDaemon(config: VolplexConfig, configFile = join(config.stateDir, '..', 'volplex.yaml')): Promise<RunningDaemon> {
+  writeFileSync(configFile, stringify({ ...config, log: { level: config.log.level === 'silent' ? 'info' : config.log.level } }));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VOLPLEX_CONFIG: '' } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const daemon: RunningDaemon = {
+    process: child,
+    config,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  await waitUntilAnswering(config.socket, child, () => output);
+  return daemon;
+}
+
+async function waitUntilAnswering(socket: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`volplex exited with ${child.exitCode}: ${output()}`);
+    }
+    const answered = await callPlugin(socket, '/Plugin.Activate', '').then(() => true, () => false);
+    if (answered) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`volplex did not answer on ${socket} within 10 s: ${output()}`);
+}

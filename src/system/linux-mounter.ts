@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 
 import type { CommandRunner } from './command-runner.js';
-import { readMountinfo, type MountEntry } from './mountinfo.js';
+import { listsMountPoint, MOUNTINFO_PATH, readMountinfo, type MountEntry } from './mountinfo.js';
 import type { Mounter, MountState } from './mounter.js';
 
 /** A hung network mount must not hang a probe: answer "stale" after this long. */
@@ -44,7 +44,7 @@ export class LinuxMounter implements Mounter {
 }
 
 async function isListed(target: string): Promise<boolean> {
-  return (await readMountinfo()).some((entry) => entry.mountPoint === target);
+  return listsMountPoint(await readFile(MOUNTINFO_PATH, 'utf8'), target);
 }
 
 async function answers(target: string): Promise<boolean> {

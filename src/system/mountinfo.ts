@@ -16,6 +16,14 @@ export async function readMountinfo(path: string = MOUNTINFO_PATH): Promise<Moun
   return parseMountinfo(await readFile(path, 'utf8'));
 }
 
+/** Whether `mountPoint` is in the table. Cheap when it is not: one substring search before parsing. */
+export function listsMountPoint(text: string, mountPoint: string): boolean {
+  if (!text.includes(` ${escape(mountPoint)} `)) {
+    return false;
+  }
+  return parseMountinfo(text).some((entry) => entry.mountPoint === mountPoint);
+}
+
 // Format: id parent major:minor root mountpoint options [optional…] - fstype source superoptions
 export function parseMountinfo(text: string): MountEntry[] {
   const entries: MountEntry[] = [];
@@ -34,6 +42,10 @@ export function parseMountinfo(text: string): MountEntry[] {
     });
   }
   return entries;
+}
+
+function escape(path: string): string {
+  return path.replace(/[ \t\n\\]/g, (character) => `\\${character.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 function unescape(field: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { parseMountinfo } from '../../../src/system/mountinfo.js';
+import { listsMountPoint, parseMountinfo } from '../../../src/system/mountinfo.js';
 
 describe(parseMountinfo.name, () => {
   it('reads mount point, root, type and source, decoding octal escapes', () => {
@@ -16,5 +16,21 @@ describe(parseMountinfo.name, () => {
       { root: '/', mountPoint: '/var/lib/volplex/mounts/glusterfs-ab', options: 'rw,relatime', fsType: 'fuse.glusterfs', source: 'host:/gv0' },
       { root: '/', mountPoint: '/x', options: 'rw', fsType: 'nfs4', source: '10.0.0.5:/data' },
     ]);
+  });
+});
+
+describe(listsMountPoint.name, () => {
+  const text = '36 35 98:0 /a /mnt/with\\040space rw - ext3 /dev/root rw\n37 35 98:0 /mnt/x /other rw - ext3 /dev/root rw\n';
+
+  it('finds an escaped mount point', () => {
+    expect(listsMountPoint(text, '/mnt/with space')).toBe(true);
+  });
+
+  it('does not take a root field for a mount point', () => {
+    expect(listsMountPoint(text, '/mnt/x')).toBe(false);
+  });
+
+  it('answers no for a path it does not list', () => {
+    expect(listsMountPoint(text, '/mnt')).toBe(false);
   });
 });

@@ -2,9 +2,11 @@ import { ContainerModule } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
 import type { VolumeDriver } from '../src/core/driver.js';
+import { GlusterfsDriver } from './glusterfs.js';
 import { LocalDriver } from './local.js';
 
 /** Every backend volplex offers. A new backend is one file in drivers/ and one line here. */
 export const driversModule = new ContainerModule(({ bind }) => {
   bind<VolumeDriver>(TOKENS.driver).to(LocalDriver).inSingletonScope();
+  bind<VolumeDriver>(TOKENS.driver).to(GlusterfsDriver).inSingletonScope();
 });

@@ -14,6 +14,7 @@ work=$(mktemp -d /tmp/volplex-services.XXXXXX)
 trap 'bash test/services/stop.sh "$work"' EXIT
 : >"$work/env"
 bash test/services/start-dockerd.sh "$work"
+bash test/services/start-glusterd.sh "$work"
 # shellcheck disable=SC1091
 source "$work/env"
 

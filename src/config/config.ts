@@ -13,5 +13,6 @@ export interface VolplexConfig {
   readonly log: { readonly level: LogLevel };
   readonly backends: {
     readonly local: { readonly allowedRoots: readonly string[] };
+    readonly glusterfs: { readonly servers: readonly string[]; readonly mountOptions: readonly string[] };
   };
 }

@@ -20,16 +20,6 @@ function assertAbsolute(value: unknown): void {
 
 convict.addFormat({ name: 'absolute-path', validate: assertAbsolute });
 
-convict.addFormat({
-  name: 'absolute-path-list',
-  validate: (value: unknown) => {
-    if (!Array.isArray(value)) {
-      throw new Error('must be a list of absolute paths');
-    }
-    value.forEach(assertAbsolute);
-  },
-  coerce: (value: string) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''),
-});
 
 convict.addFormat({
   name: 'command-timeout',
@@ -49,6 +39,53 @@ convict.addFormat({
       throw new Error(`must be at most ${MAX_SOCKET_PATH} bytes (a unix socket path limit)`);
     }
   },
+});
+
+/** A host name or IPv4 address (gluster server lists use ':' and ',' as separators). */
+export const HOST_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
+/** The mount.glusterfs options a volume or the configuration may set, with their checks. */
+export const GLUSTERFS_MOUNT_OPTIONS: Readonly<Record<string, RegExp>> = {
+  'log-level': /^(CRITICAL|ERROR|WARNING|INFO|DEBUG|TRACE|NONE)$/,
+  'server-port': /^[1-9]\d{0,4}$/,
+  transport: /^(tcp|rdma)$/,
+  'attribute-timeout': /^\d{1,4}$/,
+  'entry-timeout': /^\d{1,4}$/,
+  'negative-timeout': /^\d{1,4}$/,
+  'direct-io-mode': /^(enable|disable|auto)$/,
+  'fetch-attempts': /^\d{1,3}$/,
+  'reader-thread-count': /^\d{1,2}$/,
+};
+
+const listOf = (item: (value: string) => void) => ({
+  validate: (value: unknown) => {
+    if (!Array.isArray(value)) {
+      throw new Error('must be a list');
+    }
+    value.forEach((entry) => item(String(entry)));
+  },
+  coerce: (value: string) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+});
+
+convict.addFormat({ name: 'absolute-path-list', ...listOf(assertAbsolute) });
+
+convict.addFormat({
+  name: 'host-list',
+  ...listOf((host) => {
+    if (!HOST_PATTERN.test(host)) {
+      throw new Error(`must be a list of host names or IPv4 addresses; ${JSON.stringify(host)} is not one`);
+    }
+  }),
+});
+
+convict.addFormat({
+  name: 'glusterfs-mount-options',
+  ...listOf((option) => {
+    const [key = '', value = ''] = option.split('=', 2);
+    if (GLUSTERFS_MOUNT_OPTIONS[key]?.test(value) !== true) {
+      throw new Error(`must be a list of key=value among ${Object.keys(GLUSTERFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
+    }
+  }),
 });
 
 export const schema = {
@@ -103,6 +140,20 @@ export const schema = {
         format: 'absolute-path-list',
         default: ['/srv', '/mnt', '/data', '/tmp'],
         env: 'VOLPLEX_LOCAL_ALLOWED_ROOTS',
+      },
+    },
+    glusterfs: {
+      servers: {
+        doc: 'Default gluster servers; the first serves the volfile, the rest are backup-volfile-servers.',
+        format: 'host-list',
+        default: [] as string[],
+        env: 'VOLPLEX_GLUSTERFS_SERVERS',
+      },
+      mountOptions: {
+        doc: 'Default mount.glusterfs options (key=value); a volume\'s own options win.',
+        format: 'glusterfs-mount-options',
+        default: [] as string[],
+        env: 'VOLPLEX_GLUSTERFS_MOUNT_OPTIONS',
       },
     },
   },

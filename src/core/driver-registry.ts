@@ -21,7 +21,7 @@ export class DriverRegistry {
   public get(type: string): VolumeDriver {
     const driver = this.#byName.get(type);
     if (driver === undefined) {
-      throw new VolplexError('InvalidParameter', `unknown type ${JSON.stringify(type)}; valid types: ${this.types().join(', ')}`);
+      throw new VolplexError('InvalidParameter', `unknown type ${JSON.stringify(type)}; valid types: ${this.describeTypes()}`);
     }
     return driver;
   }
@@ -30,7 +30,9 @@ export class DriverRegistry {
     return this.#byName.get(type);
   }
 
-  public types(): string[] {
-    return [...this.#byName.keys()].sort();
+  /** "glusterfs (or gluster), local (or bind)". */
+  public describeTypes(): string {
+    const drivers = [...new Set(this.#byName.values())].sort((a, b) => a.type.localeCompare(b.type));
+    return drivers.map((driver) => (driver.aliases.length === 0 ? driver.type : `${driver.type} (or ${driver.aliases.join(', ')})`)).join(', ');
   }
 }

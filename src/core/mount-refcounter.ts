@@ -108,6 +108,7 @@ export class MountRefcounter {
     try {
       await driver.mount(volume, target);
     } catch (error) {
+      await this.#mounter.abandon(target).catch((cleanupError: unknown) => this.#log.error({ err: cleanupError, target }, 'could not clean up after a failed mount'));
       if (madeDirectory !== undefined) {
         await rmdir(target).catch(() => undefined);
       }

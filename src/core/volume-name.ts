@@ -2,8 +2,8 @@ import { VolplexError } from './errors.js';
 
 export const MAX_VOLUME_NAME_LENGTH = 255;
 
-// Docker's own rule for local volume names; dockerd does not check plugin volume names.
-const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+// Docker's rule for local volume names, one character allowed; dockerd does not check plugin volume names.
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function isValidVolumeName(name: string): boolean {
   return name.length <= MAX_VOLUME_NAME_LENGTH && VOLUME_NAME.test(name);
@@ -15,7 +15,7 @@ export function assertValidVolumeName(name: string): void {
     throw new VolplexError(
       'InvalidParameter',
       `invalid volume name ${JSON.stringify(name.slice(0, 80))}: ` +
-        `use 2 to ${MAX_VOLUME_NAME_LENGTH} characters from [a-zA-Z0-9_.-], starting with a letter or digit`,
+        `use 1 to ${MAX_VOLUME_NAME_LENGTH} characters from [a-zA-Z0-9_.-], starting with a letter or digit`,
     );
   }
 }

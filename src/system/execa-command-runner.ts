@@ -1,4 +1,5 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,8 +19,6 @@ const MAX_REPORTED_OUTPUT = 2000;
  */
 export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
-  readonly #outputDir = mkdtempSync(join(tmpdir(), 'volplex-cmd-'));
-  #sequence = 0;
 
   public constructor(timeoutSeconds: number) {
     this.#timeoutMs = timeoutSeconds * 1000;
@@ -28,10 +27,11 @@ export class ExecaCommandRunner implements CommandRunner {
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const secrets = options.secrets ?? [];
     const command = maskSecrets([file, ...args].join(' '), secrets);
-    const outPath = join(this.#outputDir, `${++this.#sequence}.out`);
-    const errPath = `${outPath}.err`;
-    const out = openSync(outPath, 'w+', 0o600);
-    const err = openSync(errPath, 'w+', 0o600);
+    // Unguessable names opened exclusively: nobody can plant a file or link there first.
+    const outPath = join(tmpdir(), `volplex-cmd-${randomUUID()}.out`);
+    const errPath = join(tmpdir(), `volplex-cmd-${randomUUID()}.err`);
+    const out = openSync(outPath, 'wx+', 0o600);
+    const err = openSync(errPath, 'wx+', 0o600);
     let timedOut = false;
     try {
       const child = execa(file, [...args], {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 
 import type { CommandRunner } from './command-runner.js';
 import { listsMountPoint, MOUNTINFO_PATH, readMountinfo, type MountEntry } from './mountinfo.js';
@@ -30,6 +30,17 @@ export class LinuxMounter implements Mounter {
     }
   }
 
+  public async abandon(target: string): Promise<void> {
+    await this.unmount(target, true);
+    for (const pid of await processesNaming(target)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
   public async probe(target: string): Promise<MountState> {
     if (!(await isListed(target))) {
       return 'absent';
@@ -47,12 +58,25 @@ async function isListed(target: string): Promise<boolean> {
   return listsMountPoint(await readFile(MOUNTINFO_PATH, 'utf8'), target);
 }
 
+/** Processes (other than us) with target as one of their arguments. */
+async function processesNaming(target: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  const found = await Promise.all(
+    pids.map(async (pid) => {
+      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      return argv.split('\0').includes(target) ? Number(pid) : undefined;
+    }),
+  );
+  return found.filter((pid): pid is number => pid !== undefined);
+}
+
+// statfs always reaches the server or FUSE process; stat may be answered from the attribute cache.
 async function answers(target: string): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
   });
-  const check = stat(target).then(() => true, () => false);
+  const check = statfs(target).then(() => true, () => false);
   try {
     return await Promise.race([check, timeout]);
   } finally {

@@ -12,6 +12,12 @@ export interface Mounter {
   mount(source: string, target: string, fstype: string, options: readonly string[], sensitive?: readonly string[]): Promise<void>;
   /** Detaches target. `lazy` detaches even a busy or dead mount (umount -l). Succeeds if target is not mounted. */
   unmount(target: string, lazy: boolean): Promise<void>;
+  /**
+   * After a failed mount: detaches whatever it left at target and ends the FUSE client
+   * processes whose command line names target (a client that daemonized and still waits
+   * on a dead server would otherwise mount there later, or live forever).
+   */
+  abandon(target: string): Promise<void>;
   /** Whether target is a mount point and whether it still answers. Never hangs past the command timeout. */
   probe(target: string): Promise<MountState>;
   /** The kernel's mounts strictly below root. */

@@ -1,17 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { readMountinfo } from '../../src/system/mountinfo.js';
 import { startDaemon, type RunningDaemon } from '../support/daemon.js';
-import { docker, dockerOk } from '../support/docker.js';
+import { composeDown, composeUp, docker, dockerOk, E2E_PLUGIN, E2E_SOCKET, runWithVolume, startHolder } from '../support/docker.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
 import { callPlugin, goJson } from '../support/plugin-client.js';
 
-// A plugin name of its own, so the tests never touch a volplex the machine may run.
-const PLUGIN = 'volplex-e2e';
-const BUSYBOX = 'local/busybox:latest';
+const PLUGIN = E2E_PLUGIN;
 
 const mountsBelow = async (root: string): Promise<string[]> =>
   (await readMountinfo()).filter((entry) => entry.mountPoint.startsWith(`${root}/`)).map((entry) => entry.mountPoint);
@@ -20,11 +18,9 @@ describe('local volumes through the real Docker Engine', () => {
   let root: string;
   let device: string;
   let daemon: RunningDaemon;
-  const config = (): ReturnType<typeof testConfig> => testConfig(root, { socket: `/run/docker/plugins/${PLUGIN}.sock`, log: { level: 'info' } });
-  const run = (volume: string, script: string): string => dockerOk(['run', '--rm', '--network', 'none', '-v', `${volume}:/data`, BUSYBOX, 'sh', '-c', script]);
-  const startContainer = (name: string, volume: string): void => {
-    dockerOk(['run', '-d', '--name', name, '--network', 'none', '-v', `${volume}:/data`, BUSYBOX, 'sleep', '600']);
-  };
+  const config = (): ReturnType<typeof testConfig> => testConfig(root, { socket: E2E_SOCKET, log: { level: 'info' } });
+  const run = runWithVolume;
+  const startContainer = startHolder;
 
   beforeAll(async () => {
     root = makeTempDir('e2e');
@@ -119,30 +115,11 @@ describe('local volumes through the real Docker Engine', () => {
   it('works from docker-compose with driver_opts', async () => {
     const project = join(root, 'compose');
     mkdirSync(project);
-    writeFileSync(
-      join(project, 'docker-compose.yml'),
-      [
-        'version: "3.7"',
-        'services:',
-        '  writer:',
-        `    image: ${BUSYBOX}`,
-        '    network_mode: none',
-        '    command: ["sh", "-c", "echo from-compose > /data/c"]',
-        '    volumes: ["shared:/data"]',
-        'volumes:',
-        '  shared:',
-        `    driver: ${PLUGIN}`,
-        '    driver_opts:',
-        '      type: local',
-        `      device: ${device}`,
-        '',
-      ].join('\n'),
-    );
-    dockerOk(['-p', 'e2ecompose', 'up', '--no-color', '--abort-on-container-exit'], { binary: 'docker-compose', cwd: project });
+    composeUp(project, 'e2ecompose', { type: 'local', device }, 'echo from-compose > /data/c');
     expect(readFileSync(join(device, 'c'), 'utf8')).toBe('from-compose\n');
     const inspected = JSON.parse(dockerOk(['volume', 'inspect', 'e2ecompose_shared'])) as Array<{ Driver: string; Options: Record<string, string> }>;
     expect(inspected[0]).toEqual(expect.objectContaining({ Driver: PLUGIN, Options: { type: 'local', device } }));
-    dockerOk(['-p', 'e2ecompose', 'down', '-v'], { binary: 'docker-compose', cwd: project });
+    composeDown(project, 'e2ecompose');
     expect(docker(['volume', 'inspect', 'e2ecompose_shared']).status).not.toBe(0);
     const asked = await callPlugin(config().socket, '/VolumeDriver.Get', goJson({ Name: 'e2ecompose_shared' }));
     expect(asked.body.Err).toContain('not found');

@@ -3,7 +3,8 @@ import type { Mounter, MountState } from '../../src/system/mounter.js';
 
 export type MounterAction =
   | { readonly op: 'mount'; readonly source: string; readonly target: string; readonly fstype: string; readonly options: readonly string[] }
-  | { readonly op: 'unmount'; readonly target: string; readonly lazy: boolean };
+  | { readonly op: 'unmount'; readonly target: string; readonly lazy: boolean }
+  | { readonly op: 'abandon'; readonly target: string };
 
 /** An in-memory mount table with a log of every action, and failures scripted by the test. */
 export class FakeMounter implements Mounter {
@@ -62,6 +63,11 @@ export class FakeMounter implements Mounter {
     if (failure !== undefined) {
       throw failure;
     }
+    this.#table.delete(target);
+  }
+
+  public async abandon(target: string): Promise<void> {
+    this.actions.push({ op: 'abandon', target });
     this.#table.delete(target);
   }
 

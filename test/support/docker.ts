@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface CommandOutcome {
   readonly status: number;
@@ -33,4 +35,31 @@ export function dockerOk(args: readonly string[], options: { binary?: string; cw
     throw new Error(`${options.binary ?? 'docker'} ${args.join(' ')} failed (${outcome.status}): ${outcome.stderr}`);
   }
   return outcome.stdout;
+}
+
+/** The legacy plugin name the end-to-end tests serve, so they never touch a volplex the machine runs. */
+export const E2E_PLUGIN = 'volplex-e2e';
+export const E2E_SOCKET = `/run/docker/plugins/${E2E_PLUGIN}.sock`;
+export const BUSYBOX = 'local/busybox:latest';
+
+/** `docker run --rm` a busybox shell script with the volume at /data; returns its stdout. */
+export function runWithVolume(volume: string, script: string): string {
+  return dockerOk(['run', '--rm', '--network', 'none', '-v', `${volume}:/data`, BUSYBOX, 'sh', '-c', script]);
+}
+
+/** Starts a detached busybox container that holds the volume at /data until stopped. */
+export function startHolder(name: string, volume: string): void {
+  dockerOk(['run', '-d', '--name', name, '--network', 'none', '-v', `${volume}:/data`, BUSYBOX, 'sleep', '600']);
+}
+
+/** Writes a compose project using one volplex volume and runs `up`; returns the project directory. */
+export function composeUp(directory: string, project: string, driverOpts: Record<string, string>, script: string): void {
+  const opts = Object.entries(driverOpts).map(([key, value]) => `      ${key}: ${JSON.stringify(value)}`);
+  const file = ['version: "3.7"', 'services:', '  app:', `    image: ${BUSYBOX}`, '    network_mode: none', `    command: ["sh", "-c", ${JSON.stringify(script)}]`, '    volumes: ["shared:/data"]', 'volumes:', '  shared:', `    driver: ${E2E_PLUGIN}`, '    driver_opts:', ...opts, ''];
+  writeFileSync(join(directory, 'docker-compose.yml'), file.join('\n'));
+  dockerOk(['-p', project, 'up', '--no-color', '--abort-on-container-exit'], { binary: 'docker-compose', cwd: directory });
+}
+
+export function composeDown(directory: string, project: string): void {
+  dockerOk(['-p', project, 'down', '-v'], { binary: 'docker-compose', cwd: directory });
 }

@@ -39,7 +39,7 @@ export function testConfig(root: string, overrides: Partial<VolplexConfig> = {})
     defaultType: 'local',
     commandTimeout: 10,
     log: { level: 'silent' },
-    backends: { local: { allowedRoots: [join(root, 'devices')] } },
+    backends: { local: { allowedRoots: [join(root, 'devices')] }, glusterfs: { servers: [], mountOptions: [] } },
     ...overrides,
   };
 }

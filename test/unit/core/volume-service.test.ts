@@ -40,7 +40,7 @@ describe(VolumeService.name, () => {
 
     it.each<{ desc: string; name: string; opts: Record<string, string>; expectedErr: string }>([
       { desc: '[Error] unsafe name', name: '../etc', opts: {}, expectedErr: 'create ../etc: invalid volume name "../etc"' },
-      { desc: '[Error] unknown type', name: 'v1', opts: { type: 'ceph' }, expectedErr: 'create v1: unknown type "ceph"; valid types: bind, local' },
+      { desc: '[Error] unknown type', name: 'v1', opts: { type: 'ceph' }, expectedErr: 'create v1: unknown type "ceph"; valid types: glusterfs (or gluster), local (or bind)' },
       { desc: '[Error] unknown option', name: 'v1', opts: { devcie: '/srv' }, expectedErr: 'create v1: unknown option "devcie" for type local; valid: device, create, ro' },
       { desc: '[Error] missing device', name: 'v1', opts: { device: '/tmp/volplex-does-not-exist/x' }, expectedErr: 'does not exist; create it first or pass -o create=true' },
     ])('$desc', async ({ name, opts, expectedErr }) => {

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { normalize } from 'node:path';
+
+import { inject, injectable } from 'inversify';
+
+import { TOKENS } from '../src/app/tokens.js';
+import type { VolplexConfig } from '../src/config/config.js';
+import { GLUSTERFS_MOUNT_OPTIONS, HOST_PATTERN } from '../src/config/schema.js';
+import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
+import { VolplexError } from '../src/core/errors.js';
+import { booleanOption, isSubdir, isTrue } from '../src/core/option-checks.js';
+import type { OptionSpec, OptionTable } from '../src/core/option-table.js';
+import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
+import type { Mounter } from '../src/system/mounter.js';
+
+const GLUSTER_VOLUME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const mountOptionSpecs: OptionSpec[] = Object.entries(GLUSTERFS_MOUNT_OPTIONS).map(([name, pattern]) => ({
+  name,
+  description: `mount.glusterfs ${name}`,
+  check: (value) => (pattern.test(value) ? undefined : `must match ${pattern.source}`),
+}));
+
+/** GlusterFS volumes through the FUSE client; docker volumes on one gluster volume share one mount. */
+@injectable()
+export class GlusterfsDriver implements VolumeDriver {
+  public readonly type = 'glusterfs';
+  public readonly aliases = ['gluster'];
+  public readonly options: OptionTable = [
+    { name: 'volume', description: 'the gluster volume name', required: true, check: (value) => (GLUSTER_VOLUME.test(value) ? undefined : 'must be a gluster volume name ([A-Za-z0-9_.-], up to 64)') },
+    { name: 'servers', description: 'gluster servers separated by ":" or ","; the first serves the volfile (default: backends.glusterfs.servers)', check: checkServers },
+    { name: 'subdir', description: 'directory inside the gluster volume that is this docker volume', check: isSubdir, normalize: (value) => normalize(value).replace(/^\.\/?|\/$/g, '') },
+    booleanOption('createSubdir', 'make subdir on first mount if it is missing', false),
+    booleanOption('ro', 'mount read-only', false),
+    ...mountOptionSpecs,
+  ];
+
+  readonly #config: VolplexConfig;
+  readonly #mounter: Mounter;
+
+  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter) {
+    this.#config = config;
+    this.#mounter = mounter;
+  }
+
+  public async prepare(volume: Volume): Promise<void> {
+    this.#servers(volume);
+  }
+
+  public plan(volume: Volume): MountPlan {
+    const servers = this.#servers(volume);
+    const glusterVolume = volume.options.volume as string;
+    const readOnly = isTrue(volume.options.ro);
+    return {
+      key: `${servers.join(',')}/${glusterVolume}:${readOnly ? 'ro' : 'rw'}:${this.#mountOptions(volume).join(',')}`,
+      subdir: volume.options.subdir ?? '',
+      createSubdir: isTrue(volume.options.createSubdir),
+      details: { servers: servers.join(','), glusterVolume, subdir: volume.options.subdir ?? '', readOnly: String(readOnly) },
+    };
+  }
+
+  public async mount(volume: Volume, target: string): Promise<void> {
+    const [primary, ...backups] = this.#servers(volume);
+    const glusterVolume = volume.options.volume as string;
+    const logFile = await runtimeFile(this.#config.stateDir, target, 'glusterfs.log');
+    const options = [
+      ...(isTrue(volume.options.ro) ? ['ro'] : []),
+      ...this.#mountOptions(volume),
+      ...(backups.length > 0 ? [`backup-volfile-servers=${backups.join(':')}`] : []),
+      `log-file=${logFile}`,
+    ];
+    try {
+      await this.#mounter.mount(`${primary}:/${glusterVolume}`, target, 'glusterfs', options);
+    } catch (error) {
+      throw explainFailure(error, await readFile(logFile, 'utf8').catch(() => ''), [primary as string, ...backups], glusterVolume);
+    }
+  }
+
+  public async cleanup(target: string): Promise<void> {
+    await removeRuntimeFiles(this.#config.stateDir, target);
+  }
+
+  public async remove(): Promise<void> {
+    // Data on the gluster volume belongs to the user.
+  }
+
+  #servers(volume: Volume): string[] {
+    const servers = volume.options.servers === undefined ? [...this.#config.backends.glusterfs.servers] : splitServers(volume.options.servers);
+    if (servers.length === 0) {
+      throw new VolplexError('InvalidParameter', 'option "servers" is required for type glusterfs: no default is configured in backends.glusterfs.servers');
+    }
+    return servers;
+  }
+
+  /** The configured defaults overridden by the volume's own, as sorted key=value. */
+  #mountOptions(volume: Volume): string[] {
+    const merged = new Map(this.#config.backends.glusterfs.mountOptions.map((option) => option.split('=', 2) as [string, string]));
+    for (const name of Object.keys(GLUSTERFS_MOUNT_OPTIONS)) {
+      const value = volume.options[name];
+      if (value !== undefined) {
+        merged.set(name, value);
+      }
+    }
+    return [...merged].map(([key, value]) => `${key}=${value}`).sort();
+  }
+}
+
+function splitServers(value: string): string[] {
+  return value.split(/[:,]/).map((host) => host.trim()).filter((host) => host !== '');
+}
+
+function checkServers(value: string): string | undefined {
+  const hosts = splitServers(value);
+  return hosts.length > 0 && hosts.every((host) => HOST_PATTERN.test(host)) ? undefined : 'must be host names or IPv4 addresses separated by ":" or ","';
+}
+
+/** Turns mount.glusterfs's one-line failure into the reason its client log gives. */
+export function explainFailure(error: unknown, log: string, servers: readonly string[], glusterVolume: string): VolplexError {
+  const message = error instanceof Error ? error.message : String(error);
+  const tried = servers.join(', ');
+  if (message.includes("unknown filesystem type 'glusterfs'")) {
+    return new VolplexError('Unavailable', 'mount.glusterfs is not installed (install the Debian package glusterfs-client)');
+  }
+  if (/failed to fetch volume file/.test(log)) {
+    return new VolplexError('InvalidParameter', `gluster volume "${glusterVolume}" does not exist on ${tried} (or is not started)`);
+  }
+  const unresolved = /DNS resolution failed on host (\S+)/.exec(log);
+  if (unresolved !== null) {
+    return new VolplexError('Unavailable', `cannot resolve gluster server ${unresolved[1] ?? ''}`);
+  }
+  if (message.includes('did not finish within')) {
+    return new VolplexError('Unavailable', `no answer from gluster servers ${tried} in time; the mount was abandoned (${message})`);
+  }
+  if (/Exhausted all volfile servers|Connection refused/.test(log)) {
+    return new VolplexError('Unavailable', `no gluster server answered (tried ${tried}): is glusterd running and reachable?`);
+  }
+  const lastError = log.split('\n').filter((line) => / E \[/.test(line)).pop()?.replace(/^\[[^\]]*\] E /, '');
+  return new VolplexError('System', lastError === undefined ? message : `${message}; client log: ${lastError.trim()}`);
+}

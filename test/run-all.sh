@@ -15,6 +15,7 @@ trap 'bash test/services/stop.sh "$work"' EXIT
 : >"$work/env"
 bash test/services/start-dockerd.sh "$work"
 bash test/services/start-glusterd.sh "$work"
+bash test/services/start-s3rver.sh "$work"
 # shellcheck disable=SC1091
 source "$work/env"
 

@@ -3,12 +3,15 @@ import { mkdir } from 'node:fs/promises';
 import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import { loadConfig } from '../config/load.js';
+import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { VolumeService } from '../core/volume-service.js';
 import { createLogger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { listenOnSocket } from '../server/listen.js';
 import type { Store } from '../store/store.js';
+
+const HEALTH_CHECK_INTERVAL_MS = 15_000;
 
 /** Runs the daemon: listen first (dockerd waits only seconds), then reconcile mounts. */
 export async function serve(configFile: string | undefined): Promise<void> {
@@ -20,6 +23,11 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const server = await listenOnSocket(createApp(service, log), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid }, 'listening');
   service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
+  const refcounter = container.get(MountRefcounter);
+  const healthTimer = setInterval(() => {
+    refcounter.checkHealth().catch((error: unknown) => log.warn({ err: error }, 'health check failed'));
+  }, HEALTH_CHECK_INTERVAL_MS);
+  healthTimer.unref();
 
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.

@@ -1,6 +1,21 @@
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** An access key kept in the configuration, never in `docker volume create -o`. One secret source. */
+export interface CredentialProfile {
+  readonly accessKeyId: string;
+  readonly accessKeySecret?: string;
+  readonly accessKeySecretFile?: string;
+  readonly accessKeySecretEnv?: string;
+}
+
+export interface ObjectStoreBackendConfig {
+  /** The FUSE client to run: s3fs, ossfs, or a path to one. */
+  readonly binary: string;
+  readonly url: string;
+  readonly credentials: string;
+}
+
 /** The daemon's settings, after defaults, YAML files and environment were merged and checked. */
 export interface VolplexConfig {
   readonly socket: string;
@@ -14,5 +29,8 @@ export interface VolplexConfig {
   readonly backends: {
     readonly local: { readonly allowedRoots: readonly string[] };
     readonly glusterfs: { readonly servers: readonly string[]; readonly mountOptions: readonly string[] };
+    readonly s3fs: ObjectStoreBackendConfig & { readonly pathStyle: boolean };
+    readonly ossfs: ObjectStoreBackendConfig;
   };
+  readonly credentials: Readonly<Record<string, CredentialProfile>>;
 }

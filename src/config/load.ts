@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 
 import { VolplexError } from '../core/errors.js';
 import type { VolplexConfig } from './config.js';
+import { assertCredentialProfiles } from './credential-profiles.js';
 import { schema } from './schema.js';
 
 /** The shipped defaults file, found relative to the compiled module (dist/src/config/). */
@@ -32,6 +33,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   }
   const loaded = config.getProperties() as VolplexConfig;
   assertLayout(loaded);
+  assertCredentialProfiles(loaded.credentials);
   return loaded;
 }
 

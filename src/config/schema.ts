@@ -88,6 +88,21 @@ convict.addFormat({
   }),
 });
 
+convict.addFormat({
+  name: 'url-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '' && !/^https?:\/\/[^\s/]+/.test(String(value))) {
+      throw new Error('must be an http:// or https:// endpoint URL, or empty');
+    }
+  },
+});
+
+const objectStoreBackend = (name: string, binary: string) => ({
+  binary: { doc: `The ${name} FUSE client: a name on PATH or an absolute path.`, format: String, default: binary, env: `VOLPLEX_${name.toUpperCase()}_BINARY` },
+  url: { doc: 'Default endpoint URL for volumes that give none.', format: 'url-or-empty', default: '', env: `VOLPLEX_${name.toUpperCase()}_URL` },
+  credentials: { doc: 'Default credentials profile for volumes that name none.', format: String, default: '', env: `VOLPLEX_${name.toUpperCase()}_CREDENTIALS` },
+});
+
 export const schema = {
   socket: {
     doc: 'Unix socket dockerd finds the plugin on.',
@@ -156,5 +171,15 @@ export const schema = {
         env: 'VOLPLEX_GLUSTERFS_MOUNT_OPTIONS',
       },
     },
+    s3fs: {
+      ...objectStoreBackend('s3fs', 's3fs'),
+      pathStyle: { doc: 'Address buckets as URL paths (MinIO and most self-hosted S3).', format: Boolean, default: false, env: 'VOLPLEX_S3FS_PATH_STYLE' },
+    },
+    ossfs: objectStoreBackend('ossfs', 'ossfs'),
+  },
+  credentials: {
+    doc: 'Named access keys: {name: {accessKeyId, and one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv}}.',
+    format: Object,
+    default: {},
   },
 };

@@ -7,7 +7,7 @@ import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
-import type { Mounter } from '../system/mounter.js';
+import type { Mounter, MountState } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
 import type { Volume, VolumeDriver } from './driver.js';
 import { VolplexError } from './errors.js';
@@ -23,6 +23,8 @@ import { KeyedLock } from './keyed-lock.js';
 @injectable()
 export class MountRefcounter {
   readonly #backendLocks = new KeyedLock();
+  /** What the last probe of each backend mount found, for Status without touching the mount. */
+  readonly #health = new Map<string, MountState>();
   readonly #store: Store;
   readonly #mounter: Mounter;
   readonly #log: Logger;
@@ -90,6 +92,20 @@ export class MountRefcounter {
     });
   }
 
+  /** The last probe's finding for a held backend: healthy, unhealthy (server or client gone) or unknown. */
+  public healthOf(key: string): 'healthy' | 'unhealthy' | 'unknown' {
+    const state = this.#health.get(backendTarget(this.#mountRoot, key));
+    return state === undefined ? 'unknown' : state === 'mounted' ? 'healthy' : 'unhealthy';
+  }
+
+  /** Probes every held backend mount (periodically, so Status notices a dead server between Mounts). */
+  public async checkHealth(): Promise<void> {
+    for (const key of this.#store.heldBackends().keys()) {
+      const target = backendTarget(this.#mountRoot, key);
+      this.#health.set(target, await this.#mounter.probe(target));
+    }
+  }
+
   /** Unmounts a backend mount nobody counts (start-up reconcile). */
   public async unmountOrphan(target: string, driver: VolumeDriver | undefined): Promise<void> {
     await this.#unmountBackend(target, driver);
@@ -97,6 +113,7 @@ export class MountRefcounter {
 
   async #ensureBackend(volume: Volume, driver: VolumeDriver, target: string): Promise<void> {
     const state = await this.#mounter.probe(target);
+    this.#health.set(target, state);
     if (state === 'mounted') {
       return;
     }
@@ -115,6 +132,7 @@ export class MountRefcounter {
       await driver.cleanup(target);
       throw error;
     }
+    this.#health.set(target, 'mounted');
     this.#log.info({ volume: volume.name, type: driver.type, target }, 'backend mounted');
   }
 
@@ -131,6 +149,7 @@ export class MountRefcounter {
       }
     });
     await driver?.cleanup(target);
+    this.#health.delete(target);
     this.#log.info({ target }, 'backend unmounted');
   }
 }

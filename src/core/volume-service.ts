@@ -93,9 +93,9 @@ export class VolumeService {
     try {
       const { volume, driver } = this.#resolve(record);
       const plan = driver.plan(volume);
-      const sharedBy = usage.backendKey === null ? 0 : this.#store.backendUsers(usage.backendKey);
       const mountpoint = this.#refcounter.mountpointOf(volume, driver, usage.backendKey);
-      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, backendSharedBy: sharedBy } };
+      const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), backendHealth: this.#refcounter.healthOf(usage.backendKey) };
+      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend } };
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
       return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };

@@ -36,7 +36,9 @@ export class ExecaCommandRunner implements CommandRunner {
     try {
       const child = execa(file, [...args], {
         reject: false, stdin: 'ignore', stdout: asFd(out), stderr: asFd(err), detached: true, cleanup: false,
-        env: { LC_ALL: 'C' },
+        // Only what mount helpers need: never the daemon's environment, which may hold secrets.
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+        extendEnv: false,
       });
       const timer = setTimeout(() => {
         timedOut = true;

@@ -19,8 +19,7 @@ describe('glusterfs volumes through the real Docker Engine', () => {
 
   beforeAll(async () => {
     root = makeTempDir('e2e-gluster');
-    const base = testConfig(root);
-    daemon = await startDaemon({ ...base, socket: E2E_SOCKET, log: { level: 'info' }, backends: { ...base.backends, glusterfs: { servers: [gluster.server], mountOptions: ['log-level=WARNING'] } } });
+    daemon = await startDaemon(testConfig(root, { socket: E2E_SOCKET, log: { level: 'info' }, backends: { glusterfs: { servers: [gluster.server], mountOptions: ['log-level=WARNING'] } } }));
   });
 
   afterAll(async () => {

@@ -2,9 +2,12 @@ import { isDeepStrictEqual } from 'node:util';
 
 import type { CommandResult, CommandRunner, RunOptions } from '../../src/system/command-runner.js';
 
+/** A result, a failure, or a function run while the command "runs" (to look at files it was given). */
+export type Outcome = CommandResult | Error | (() => CommandResult);
+
 interface Step {
   readonly argv: readonly string[];
-  readonly outcome: CommandResult | Error;
+  readonly outcome: Outcome;
 }
 
 export interface RunCall {
@@ -17,7 +20,7 @@ export class ScriptedRunner implements CommandRunner {
   public readonly calls: RunCall[] = [];
   readonly #script: Step[] = [];
 
-  public expect(argv: readonly string[], outcome: CommandResult | Error = { stdout: '', stderr: '' }): this {
+  public expect(argv: readonly string[], outcome: Outcome = { stdout: '', stderr: '' }): this {
     this.#script.push({ argv, outcome });
     return this;
   }
@@ -36,6 +39,6 @@ export class ScriptedRunner implements CommandRunner {
     if (step.outcome instanceof Error) {
       throw step.outcome;
     }
-    return step.outcome;
+    return typeof step.outcome === 'function' ? step.outcome() : step.outcome;
   }
 }

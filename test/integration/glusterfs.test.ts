@@ -4,11 +4,10 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
-import type { VolplexConfig } from '../../src/config/config.js';
 import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, type ConfigOverrides, type Harness } from '../support/harness.js';
 import { glusterService } from '../support/services.js';
 
 const gluster = glusterService();
@@ -34,10 +33,10 @@ function clientPids(target: string): number[] {
 
 describe('glusterfs volumes against a real glusterd', () => {
   let harness: Harness<LinuxMounter>;
-  const make = (config: Partial<VolplexConfig> = {}): Harness<LinuxMounter> =>
+  const make = (config: ConfigOverrides = {}): Harness<LinuxMounter> =>
     createHarness({
       mounter: new LinuxMounter(new ExecaCommandRunner(COMMAND_TIMEOUT)),
-      config: { commandTimeout: COMMAND_TIMEOUT, backends: { local: { allowedRoots: [] }, glusterfs: { servers: [gluster.server], mountOptions: ['log-level=WARNING'] } }, ...config },
+      config: { commandTimeout: COMMAND_TIMEOUT, backends: { glusterfs: { servers: [gluster.server], mountOptions: ['log-level=WARNING'] } }, ...config },
     });
 
   afterEach(async () => {

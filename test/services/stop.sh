@@ -23,7 +23,7 @@ fi
 pkill -f -- "$work/" 2>/dev/null
 for pidfile in "$work"/*/*.pid; do
   [ -f "$pidfile" ] || continue
-  pid=$(cat "$pidfile")
+  pid=$(cat "$pidfile" 2>/dev/null) || continue
   kill "$pid" 2>/dev/null
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -9 "$pid" 2>/dev/null

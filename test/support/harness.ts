@@ -29,9 +29,12 @@ export function removeTempDir(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
+/** Top-level settings replace the defaults; each `backends.<type>` section replaces its default. */
+export type ConfigOverrides = Partial<Omit<VolplexConfig, 'backends'>> & { readonly backends?: Partial<VolplexConfig['backends']> };
+
 /** A configuration whose every path lies in `root`; devices may live in `<root>/devices`. */
-export function testConfig(root: string, overrides: Partial<VolplexConfig> = {}): VolplexConfig {
-  return {
+export function testConfig(root: string, { backends, ...overrides }: ConfigOverrides = {}): VolplexConfig {
+  const defaults: VolplexConfig = {
     socket: join(root, 'volplex.sock'),
     stateDir: join(root, 'state'),
     mountRoot: join(root, 'state', 'mounts'),
@@ -39,9 +42,15 @@ export function testConfig(root: string, overrides: Partial<VolplexConfig> = {})
     defaultType: 'local',
     commandTimeout: 10,
     log: { level: 'silent' },
-    backends: { local: { allowedRoots: [join(root, 'devices')] }, glusterfs: { servers: [], mountOptions: [] } },
-    ...overrides,
+    backends: {
+      local: { allowedRoots: [join(root, 'devices')] },
+      glusterfs: { servers: [], mountOptions: [] },
+      s3fs: { binary: 's3fs', url: '', pathStyle: false, credentials: '' },
+      ossfs: { binary: 'ossfs', url: '', credentials: '' },
+    },
+    credentials: {},
   };
+  return { ...defaults, ...overrides, backends: { ...defaults.backends, ...backends } };
 }
 
 export interface Harness<M extends Mounter> {
@@ -59,7 +68,7 @@ export interface Harness<M extends Mounter> {
 
 /** The real service, store and drivers over the given mounter (a FakeMounter unless said). */
 export function createHarness<M extends Mounter = FakeMounter>(
-  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: Partial<VolplexConfig> } = {},
+  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides } = {},
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);

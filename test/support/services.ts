@@ -15,3 +15,14 @@ export function glusterService(): { server: string; volume: string; secondVolume
     bricks: requiredEnv('VOLPLEX_TEST_GLUSTER_BRICKS'),
   };
 }
+
+export function s3Service(): { url: string; bucket: string; secondBucket: string; data: string; keyId: string; keySecret: string } {
+  return {
+    url: requiredEnv('VOLPLEX_TEST_S3_URL'),
+    bucket: requiredEnv('VOLPLEX_TEST_S3_BUCKET'),
+    secondBucket: requiredEnv('VOLPLEX_TEST_S3_SECOND_BUCKET'),
+    data: requiredEnv('VOLPLEX_TEST_S3_DATA'),
+    keyId: requiredEnv('VOLPLEX_TEST_S3_KEY_ID'),
+    keySecret: requiredEnv('VOLPLEX_TEST_S3_KEY_SECRET'),
+  };
+}

@@ -12,7 +12,7 @@ describe(GlusterfsDriver.name, () => {
   let harness: Harness<FakeMounter>;
 
   const withDefaults = (servers: string[] = ['gfs1', 'gfs2'], mountOptions: string[] = ['log-level=WARNING']): Harness<FakeMounter> =>
-    createHarness({ config: { backends: { local: { allowedRoots: [] }, glusterfs: { servers, mountOptions } } } });
+    createHarness({ config: { backends: { glusterfs: { servers, mountOptions } } } });
 
   afterEach(() => harness.close());
 

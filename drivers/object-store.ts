@@ -1,0 +1,252 @@
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+
+import type { ObjectStoreBackendConfig, VolplexConfig } from '../src/config/config.js';
+import { assertProfileDefined, readAccessKey, type AccessKey } from '../src/core/credentials.js';
+import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
+import { VolplexError } from '../src/core/errors.js';
+import { booleanOption, isInteger, isSubdir, isTrue } from '../src/core/option-checks.js';
+import type { OptionTable } from '../src/core/option-table.js';
+import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
+import type { Logger } from '../src/log/logger.js';
+import type { CommandRunner } from '../src/system/command-runner.js';
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PROFILE = /^[A-Za-z0-9_.-]{1,64}$/;
+const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+// Answered by the client only after its start-up check of endpoint, key and bucket.
+const PROBE_NAME = '.volplex-mount-check';
+
+const FLAGS = new Set(['allow_other', 'enable_noobj_cache']);
+
+/** Options both FUSE clients accept; each becomes `-o name=value`, or `-o name` for FLAGS. */
+const TUNING: OptionTable = [
+  { name: 'uid', description: 'owner of every file', check: isInteger(0, 4294967294) },
+  { name: 'gid', description: 'group of every file', check: isInteger(0, 4294967294) },
+  { name: 'umask', description: 'octal umask for files and directories', check: (value) => (/^[0-7]{3,4}$/.test(value) ? undefined : 'must be an octal mask such as 022') },
+  booleanOption('allow_other', 'let every user (any container user) use the mount', true),
+  { name: 'stat_cache_expire', description: 'seconds a stat cache entry lives', check: isInteger(0, 86400) },
+  { name: 'max_stat_cache_size', description: 'stat cache entries', check: isInteger(0, 10_000_000) },
+  booleanOption('enable_noobj_cache', 'cache that an object does not exist', false),
+  { name: 'parallel_count', description: 'parallel requests for large objects', check: isInteger(1, 100) },
+  { name: 'multipart_size', description: 'multipart chunk size in MB', check: isInteger(5, 5120) },
+  { name: 'readwrite_timeout', description: 'seconds a read or write request may take', check: isInteger(1, 3600) },
+];
+
+export interface ObjectStoreFlavor {
+  readonly type: 's3fs' | 'ossfs';
+  readonly aliases: readonly string[];
+  /** How to install the client, named when it is missing. */
+  readonly providedBy: string;
+  /** Options only this flavor accepts. */
+  readonly extraOptions: OptionTable;
+}
+
+/**
+ * Buckets through an s3fs-family FUSE client (s3fs, Aliyun's ossfs). Keys come from a
+ * credentials profile at Mount time and reach the client only through a 0600 passwd file.
+ */
+export abstract class ObjectStoreDriver implements VolumeDriver {
+  public readonly type: ObjectStoreFlavor['type'];
+  public readonly aliases: readonly string[];
+  public readonly options: OptionTable;
+  readonly #flavor: ObjectStoreFlavor;
+  readonly #config: VolplexConfig;
+  readonly #runner: CommandRunner;
+  readonly #log: Logger;
+
+  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, runner: CommandRunner, log: Logger) {
+    this.#flavor = flavor;
+    this.type = flavor.type;
+    this.aliases = flavor.aliases;
+    this.#config = config;
+    this.#runner = runner;
+    this.#log = log;
+    this.options = [
+      { name: 'bucket', description: 'the bucket name', required: true, check: (value) => (BUCKET.test(value) ? undefined : 'must be a bucket name: 3 to 63 of [a-z0-9.-]') },
+      { name: 'prefix', description: 'directory inside the bucket to mount (bucket:/prefix)', check: (value) => isSubdir(value.replace(/^\/+/, '')), normalize: (value) => normalize(value).replace(/^\.?\/+|\/+$/g, '') },
+      { name: 'url', description: `endpoint URL (default: backends.${flavor.type}.url)`, check: (value) => (URL_PATTERN.test(value) ? undefined : 'must be an http:// or https:// URL') },
+      { name: 'credentials', description: `credentials profile from the configuration (default: backends.${flavor.type}.credentials)`, check: (value) => (PROFILE.test(value) ? undefined : 'must be a profile name') },
+      booleanOption('ro', 'mount read-only', false),
+      ...TUNING,
+      ...flavor.extraOptions,
+    ];
+  }
+
+  public async prepare(volume: Volume): Promise<void> {
+    this.#url(volume);
+    await this.#accessKey(volume);
+    if (this.#inlineKey(volume) !== undefined) {
+      this.#log.warn({ volume: volume.name }, 'access key given with -o: anyone who can run `docker volume inspect` can read it; define a credentials profile instead');
+    }
+  }
+
+  public plan(volume: Volume): MountPlan {
+    const { bucket, prefix = '' } = volume.options as { bucket: string; prefix?: string };
+    const url = this.#url(volume);
+    const credentials = this.#credentialLabel(volume);
+    const readOnly = isTrue(volume.options.ro);
+    return {
+      key: [this.#backend.binary, url, `${bucket}:/${prefix}`, credentials, readOnly ? 'ro' : 'rw', ...this.#clientOptions(volume)].join('|'),
+      subdir: '',
+      createSubdir: false,
+      details: { bucket, prefix, url, credentials, readOnly: String(readOnly) },
+    };
+  }
+
+  public async mount(volume: Volume, target: string): Promise<void> {
+    const { bucket, prefix } = volume.options as { bucket: string; prefix?: string };
+    const key = await this.#accessKey(volume);
+    const passwdFile = await runtimeFile(this.#config.stateDir, target, 'passwd');
+    await writeFile(passwdFile, `${bucket}:${key.id}:${key.secret}\n`, { mode: 0o600 });
+    await chmod(passwdFile, 0o600);
+    const logFile = await runtimeFile(this.#config.stateDir, target, `${this.type}.log`);
+    const url = this.#url(volume);
+    const connectTimeout = Math.max(2, Math.floor(this.#config.commandTimeout / 3));
+    const args = [
+      prefix === undefined || prefix === '' ? bucket : `${bucket}:/${prefix}`,
+      target,
+      ...['passwd_file', passwdFile, 'url', url, 'logfile', logFile, 'dbglevel', 'err', 'connect_timeout', String(connectTimeout), 'retries', '2'].flatMap((value, index, all) => (index % 2 === 0 ? ['-o', `${value}=${all[index + 1] ?? ''}`] : [])),
+      ...this.#clientOptions(volume).flatMap((option) => ['-o', option]),
+    ];
+    await this.#runner.run(this.#backend.binary, args, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
+    await this.#verify(volume, target, logFile);
+  }
+
+  public async cleanup(target: string): Promise<void> {
+    await removeRuntimeFiles(this.#config.stateDir, target);
+  }
+
+  public async remove(): Promise<void> {
+    // Objects in the bucket belong to the user.
+  }
+
+  /** Client options only this flavor knows, in its own spelling. */
+  protected abstract flavorOptions(volume: Volume): string[];
+
+  get #backend(): ObjectStoreBackendConfig {
+    return this.#config.backends[this.type];
+  }
+
+  #url(volume: Volume): string {
+    const url = volume.options.url ?? this.#backend.url;
+    if (url === '') {
+      throw new VolplexError('InvalidParameter', `option "url" is required for type ${this.type}: no default is configured in backends.${this.type}.url`);
+    }
+    return url;
+  }
+
+  #inlineKey(volume: Volume): AccessKey | undefined {
+    const { ak_id: id, ak_secret: secret } = volume.options;
+    if (id === undefined && secret === undefined) {
+      return undefined;
+    }
+    if (id === undefined || secret === undefined) {
+      throw new VolplexError('InvalidParameter', 'options "ak_id" and "ak_secret" go together; better, name a credentials profile with -o credentials=');
+    }
+    return { id, secret };
+  }
+
+  #profileName(volume: Volume): string {
+    const name = volume.options.credentials ?? this.#backend.credentials;
+    if (name === '') {
+      const defined = Object.keys(this.#config.credentials);
+      throw new VolplexError('InvalidParameter', `no credentials for type ${this.type}: give -o credentials=<profile> (defined: ${defined.length === 0 ? '(none)' : defined.join(', ')}) or set backends.${this.type}.credentials`);
+    }
+    assertProfileDefined(this.#config, name);
+    return name;
+  }
+
+  async #accessKey(volume: Volume): Promise<AccessKey> {
+    return this.#inlineKey(volume) ?? readAccessKey(this.#config, this.#profileName(volume));
+  }
+
+  #credentialLabel(volume: Volume): string {
+    const inline = this.#inlineKey(volume);
+    return inline === undefined ? `profile ${this.#profileName(volume)}` : `inline key ${inline.id}`;
+  }
+
+  #clientOptions(volume: Volume): string[] {
+    const tuning = TUNING.filter((spec) => volume.options[spec.name] !== undefined).flatMap((spec) => {
+      const value = volume.options[spec.name] as string;
+      if (FLAGS.has(spec.name)) {
+        return value === 'true' ? [spec.name] : [];
+      }
+      return [`${spec.name}=${value}`];
+    });
+    return [...tuning, ...(isTrue(volume.options.ro) ? ['ro'] : []), ...this.flavorOptions(volume)].sort();
+  }
+
+  /**
+   * The client daemonizes before it checks endpoint, key and bucket: ask the mount (the
+   * answer waits for that check) while watching the client's log for its verdict.
+   */
+  async #verify(volume: Volume, target: string, logFile: string): Promise<void> {
+    const facts = { type: this.type, bucket: volume.options.bucket as string, url: this.#url(volume), credentials: this.#credentialLabel(volume) };
+    const readLog = (): Promise<string> => readFile(logFile, 'utf8').catch(() => '');
+    const answer = await settleWithin(stat(join(target, PROBE_NAME)), this.#config.commandTimeout * 1000, async () => hasVerdict(await readLog()));
+    if (answer.outcome === 'done' || (answer.outcome === 'failed' && answer.error.code === 'ENOENT')) {
+      return;
+    }
+    const log = await readLog();
+    if (answer.outcome === 'timeout' && !hasVerdict(log)) {
+      throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.#config.commandTimeout} s`);
+    }
+    throw explainFailure(log, answer.outcome === 'failed' ? answer.error : { message: 'the client gave up' }, facts);
+  }
+}
+
+const VERDICT = /_check_service\(\d+\): ([^\n]*?)(?:\(host=[^)]*\))? - result of checking service/;
+
+function hasVerdict(log: string): boolean {
+  return VERDICT.test(log);
+}
+
+type Settled = { readonly outcome: 'done' } | { readonly outcome: 'failed'; readonly error: NodeJS.ErrnoException } | { readonly outcome: 'timeout' | 'stopped' };
+
+const POLL_MS = 200;
+
+/** Waits for promise, at most ms, and stops early once `stop` says so (checked every 200 ms). */
+async function settleWithin(promise: Promise<unknown>, ms: number, stop: () => Promise<boolean>): Promise<Settled> {
+  let timer: NodeJS.Timeout | undefined;
+  let poller: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Settled>((resolve) => {
+    timer = setTimeout(() => resolve({ outcome: 'timeout' }), ms);
+    poller = setInterval(() => {
+      void stop().then((stopped) => stopped && resolve({ outcome: 'stopped' }));
+    }, POLL_MS);
+  });
+  const settled = promise.then(
+    (): Settled => ({ outcome: 'done' }),
+    (error: NodeJS.ErrnoException): Settled => ({ outcome: 'failed', error }),
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(poller);
+  }
+}
+
+interface MountFacts {
+  readonly type: string;
+  readonly bucket: string;
+  readonly url: string;
+  readonly credentials: string;
+}
+
+/** The client's own verdict from its log, in the user's terms. */
+export function explainFailure(log: string, error: { readonly message: string }, facts: MountFacts): VolplexError {
+  const verdict = VERDICT.exec(log)?.[1]?.trim();
+  if (verdict?.startsWith('invalid credentials') === true) {
+    return new VolplexError('InvalidParameter', `${facts.url} refused the access key (${facts.credentials}) for bucket ${facts.bucket}`);
+  }
+  if (verdict?.startsWith('bucket or key not found') === true) {
+    return new VolplexError('InvalidParameter', `bucket ${facts.bucket} (or its prefix) was not found at ${facts.url}`);
+  }
+  if (verdict?.startsWith('unable to connect') === true) {
+    return new VolplexError('Unavailable', `endpoint ${facts.url} is not reachable`);
+  }
+  const detail = verdict ?? log.split('\n').filter((line) => /\[(ERR|CRT)\]/.test(line)).pop()?.replace(/^\S+ \[(ERR|CRT)\] /, '') ?? error.message;
+  return new VolplexError('System', `${facts.type} mount of bucket ${facts.bucket} failed: ${detail}`);
+}

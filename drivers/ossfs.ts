@@ -1,0 +1,35 @@
+import { inject, injectable } from 'inversify';
+
+import { TOKENS } from '../src/app/tokens.js';
+import type { VolplexConfig } from '../src/config/config.js';
+import type { Logger } from '../src/log/logger.js';
+import type { CommandRunner } from '../src/system/command-runner.js';
+import { ObjectStoreDriver } from './object-store.js';
+
+/**
+ * Aliyun OSS through ossfs, Aliyun's fork of s3fs with the same command line. The
+ * `ak_id`/`ak_secret` options keep older setups working; a credentials profile is better.
+ */
+@injectable()
+export class OssfsDriver extends ObjectStoreDriver {
+  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.runner) runner: CommandRunner, @inject(TOKENS.logger) log: Logger) {
+    super(
+      {
+        type: 'ossfs',
+        aliases: ['oss'],
+        providedBy: "ossfs (not packaged by Debian: install Aliyun's ossfs release, or set backends.ossfs.binary)",
+        extraOptions: [
+          { name: 'ak_id', description: 'AccessKey ID (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },
+          { name: 'ak_secret', description: 'AccessKey secret (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },
+        ],
+      },
+      config,
+      runner,
+      log,
+    );
+  }
+
+  protected flavorOptions(): string[] {
+    return [];
+  }
+}

@@ -1,0 +1,153 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+import { afterEach, describe, expect, it } from '@jest/globals';
+
+import { explainFailure } from '../../../drivers/object-store.js';
+import type { VolplexConfig } from '../../../src/config/config.js';
+import { VolplexError } from '../../../src/core/errors.js';
+import type { FakeMounter } from '../../fakes/fake-mounter.js';
+import { ScriptedRunner } from '../../fakes/scripted-runner.js';
+import { createHarness, makeTempDir, removeTempDir, type Harness } from '../../support/harness.js';
+
+const SECRET = 'unit-SECRET-9f3a71';
+const URL = 'http://127.0.0.1:4569';
+
+describe('object store drivers (s3fs, ossfs)', () => {
+  let harness: Harness<FakeMounter>;
+  let runner: ScriptedRunner;
+  let secrets: string;
+
+  const make = (credentials: VolplexConfig['credentials'] = { lab: { accessKeyId: 'LABKEY', accessKeySecret: SECRET } }): Harness<FakeMounter> => {
+    runner = new ScriptedRunner();
+    secrets = makeTempDir('secrets');
+    return createHarness({
+      runner,
+      config: {
+        credentials,
+        backends: {
+          s3fs: { binary: 's3fs', url: URL, pathStyle: true, credentials: 'lab' },
+          ossfs: { binary: '/usr/local/bin/ossfs', url: '', credentials: '' },
+        },
+      },
+    });
+  };
+
+  const argvFor = (binary: string, source: string, target: string, options: string[]): string[] => {
+    const run = join(harness.config.stateDir, 'run', basename(target));
+    const fixed = [`passwd_file=${run}.passwd`, `url=${options.shift() ?? ''}`, `logfile=${run}.${binary === 's3fs' ? 's3fs' : 'ossfs'}.log`, 'dbglevel=err', 'connect_timeout=3', 'retries=2'];
+    return [binary, source, target, ...[...fixed, ...options].flatMap((option) => ['-o', option])];
+  };
+
+  afterEach(() => {
+    harness.close();
+    removeTempDir(secrets);
+  });
+
+  describe('s3fs with a credentials profile', () => {
+    it('runs exactly the argv, never the secret, with the key in a 0600 passwd file that goes with the mount', async () => {
+      harness = make();
+      await harness.service.create('bk', { type: 's3fs', bucket: 'backups' });
+      const target = harness.service.get('bk').mountpoint;
+      const passwd = join(harness.config.stateDir, 'run', `${basename(target)}.passwd`);
+      runner.expect(argvFor('s3fs', 'backups', target, [URL, 'allow_other', 'use_path_request_style']), () => {
+        expect(readFileSync(passwd, 'utf8')).toBe(`backups:LABKEY:${SECRET}\n`);
+        expect(statSync(passwd).mode & 0o777).toBe(0o600);
+        expect(statSync(dirname(passwd)).mode & 0o777).toBe(0o700);
+        return { stdout: '', stderr: '' };
+      });
+      await expect(harness.service.mount('bk', 'A')).resolves.toBe(target);
+      expect(runner.pending).toBe(0);
+      expect(runner.calls[0]?.argv.join(' ')).not.toContain(SECRET);
+      expect(runner.calls[0]?.options).toEqual({ secrets: [SECRET], providedBy: 's3fs' });
+      await harness.service.unmount('bk', 'A');
+      expect(existsSync(passwd)).toBe(false);
+    });
+
+    it('reads the secret from a file or the environment at Mount time', async () => {
+      harness = make();
+      const file = join(secrets, 'key');
+      writeFileSync(file, `${SECRET}\n`, { mode: 0o600 });
+      harness.close();
+      harness = make({ fromFile: { accessKeyId: 'FILEKEY', accessKeySecretFile: file } });
+      await harness.service.create('bk', { type: 's3fs', bucket: 'backups', credentials: 'fromFile', path_style: 'false', ro: 'true', uid: '1000', umask: '022', allow_other: 'false' });
+      const target = harness.service.get('bk').mountpoint;
+      runner.expect(argvFor('s3fs', 'backups', target, [URL, 'ro', 'uid=1000', 'umask=022']), () => {
+        expect(readFileSync(join(harness.config.stateDir, 'run', `${basename(target)}.passwd`), 'utf8')).toBe(`backups:FILEKEY:${SECRET}\n`);
+        return { stdout: '', stderr: '' };
+      });
+      await harness.service.mount('bk', 'A');
+      expect(runner.pending).toBe(0);
+    });
+  });
+
+  describe('ossfs', () => {
+    it('mounts bucket:/prefix with the configured binary', async () => {
+      harness = make();
+      await harness.service.create('media', { type: 'ossfs', bucket: 'media', prefix: '/uploads/', url: 'https://oss-cn-hangzhou-internal.aliyuncs.com', credentials: 'lab' });
+      const target = harness.service.get('media').mountpoint;
+      runner.expect(argvFor('/usr/local/bin/ossfs', 'media:/uploads', target, ['https://oss-cn-hangzhou-internal.aliyuncs.com', 'allow_other']));
+      await harness.service.mount('media', 'A');
+      expect(runner.pending).toBe(0);
+      expect(runner.calls[0]?.options.providedBy).toContain("install Aliyun's ossfs release");
+    });
+
+    it('accepts the legacy ak_id/ak_secret options and masks them in Status', async () => {
+      harness = make();
+      await harness.service.create('legacy', { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'LEGACYID', ak_secret: SECRET });
+      const view = harness.service.get('legacy');
+      expect(JSON.stringify(view)).not.toContain(SECRET);
+      expect(view.status).toEqual(expect.objectContaining({ credentials: 'inline key LEGACYID', bucket: 'media' }));
+    });
+  });
+
+  describe('refusals', () => {
+    it.each<{ desc: string; opts: Record<string, string>; expectedErr: string }>([
+      { desc: '[Error] unknown profile', opts: { type: 's3fs', bucket: 'backups', credentials: 'prod' }, expectedErr: 'credentials profile "prod" is not defined in the configuration; defined: lab' },
+      { desc: '[Error] no url', opts: { type: 'ossfs', bucket: 'media', credentials: 'lab' }, expectedErr: 'option "url" is required for type ossfs: no default is configured in backends.ossfs.url' },
+      { desc: '[Error] no credentials', opts: { type: 'ossfs', bucket: 'media', url: URL }, expectedErr: 'no credentials for type ossfs: give -o credentials=<profile> (defined: lab) or set backends.ossfs.credentials' },
+      { desc: '[Error] bad bucket', opts: { type: 's3fs', bucket: 'Bad_Bucket' }, expectedErr: 'option "bucket" for type s3fs must be a bucket name' },
+      { desc: '[Error] half an inline key', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_secret: SECRET }, expectedErr: 'options "ak_id" and "ak_secret" go together' },
+      { desc: '[Error] inline keys on s3fs', opts: { type: 's3fs', bucket: 'media', ak_secret: SECRET }, expectedErr: 'unknown option "ak_secret" for type s3fs' },
+      { desc: '[Error] a typo', opts: { type: 's3fs', bucket: 'media', bukcet: 'x' }, expectedErr: 'unknown option "bukcet" for type s3fs; valid: bucket, prefix, url, credentials, ro, uid, gid, umask, allow_other' },
+    ])('$desc, never echoing a secret', async ({ opts, expectedErr }) => {
+      harness = make();
+      const failure = await harness.service.create('x1', opts).catch((error: unknown) => error as Error);
+      expect(failure).toBeInstanceOf(VolplexError);
+      expect((failure as Error).message).toContain(expectedErr);
+      expect((failure as Error).message).not.toContain(SECRET);
+    });
+
+    it('names an unreadable secret file without its contents', async () => {
+      harness = make({ gone: { accessKeyId: 'ID', accessKeySecretFile: '/nonexistent/volplex-secret' } });
+      await expect(harness.service.create('x1', { type: 's3fs', bucket: 'backups', credentials: 'gone' })).rejects.toThrow(
+        'credentials profile "gone": cannot read accessKeySecretFile /nonexistent/volplex-secret: ENOENT',
+      );
+    });
+
+    it('leaves no passwd file, count or mount when the client fails', async () => {
+      harness = make();
+      await harness.service.create('bk', { type: 's3fs', bucket: 'backups' });
+      const target = harness.service.get('bk').mountpoint;
+      runner.expect(argvFor('s3fs', 'backups', target, [URL, 'allow_other', 'use_path_request_style']), new VolplexError('System', '`s3fs ...` exited with status 1: s3fs: bad'));
+      await expect(harness.service.mount('bk', 'A')).rejects.toThrow('mount bk: `s3fs ...` exited with status 1: s3fs: bad');
+      expect(existsSync(join(harness.config.stateDir, 'run', `${basename(target)}.passwd`))).toBe(false);
+      expect(harness.store.usage('bk').references).toBe(0);
+    });
+  });
+});
+
+describe(explainFailure.name, () => {
+  const facts = { type: 's3fs', bucket: 'bk', url: URL, credentials: 'profile lab' };
+  const io = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+
+  it.each([
+    ['refused keys', '[CRT] s3fs.cpp:s3fs_check_service(3590): invalid credentials(host=http://x) - result of checking service.', `${URL} refused the access key (profile lab) for bucket bk`],
+    ['a missing bucket', '[CRT] s3fs.cpp:s3fs_check_service(3593): bucket or key not found(host=http://x) - result of checking service.', `bucket bk (or its prefix) was not found at ${URL}`],
+    ['an endpoint down', '[CRT] s3fs.cpp:s3fs_check_service(3597): unable to connect(host=http://x) - result of checking service.', `endpoint ${URL} is not reachable`],
+    ['anything else', '2026 [ERR] curl.cpp:f(1): odd', 's3fs mount of bucket bk failed: curl.cpp:f(1): odd'],
+    ['an empty log', '', 's3fs mount of bucket bk failed: EIO: i/o error'],
+  ])('explains %s', (_desc, log, expected) => {
+    expect(explainFailure(log, io, facts).message).toBe(expected);
+  });
+});

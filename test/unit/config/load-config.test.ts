@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -6,6 +7,7 @@ import convict from 'convict';
 
 import { loadConfig } from '../../../src/config/load.js';
 import { schema } from '../../../src/config/schema.js';
+import { CLI } from '../../support/daemon.js';
 import { makeTempDir, removeTempDir } from '../../support/harness.js';
 
 const dir = makeTempDir('config');
@@ -52,5 +54,45 @@ describe(loadConfig.name, () => {
 
   it('names a missing file', () => {
     expect(() => loadConfig(join(dir, 'absent.yaml'), {})).toThrow(`configuration ${join(dir, 'absent.yaml')}: file not found`);
+  });
+});
+
+describe('credential profiles', () => {
+  const dir2 = makeTempDir('config-credentials');
+  const write = (text: string): string => {
+    const path = join(dir2, 'c.yaml');
+    writeFileSync(path, text);
+    return path;
+  };
+
+  afterAll(() => removeTempDir(dir2));
+
+  it('loads profiles with one secret source each', () => {
+    const config = loadConfig(write('credentials:\n  lab: {accessKeyId: a, accessKeySecret: s}\n  prod: {accessKeyId: b, accessKeySecretFile: /run/secrets/p}\n'), {});
+    expect(Object.keys(config.credentials)).toEqual(['lab', 'prod']);
+  });
+
+  it.each([
+    { desc: '[Error] two secret sources', text: 'credentials:\n  lab: {accessKeyId: a, accessKeySecret: s, accessKeySecretEnv: X}\n', expectedErr: 'credentials.lab: needs exactly one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv (found accessKeySecret, accessKeySecretEnv)' },
+    { desc: '[Error] no key ID', text: 'credentials:\n  lab: {accessKeySecret: s}\n', expectedErr: 'credentials.lab.accessKeyId: must be a non-empty string' },
+    { desc: '[Error] a typo', text: 'credentials:\n  lab: {accessKeyId: a, acessKeySecret: s}\n', expectedErr: 'credentials.lab.acessKeySecret: is not a profile field' },
+    { desc: '[Error] relative secret file', text: 'credentials:\n  lab: {accessKeyId: a, accessKeySecretFile: secret.txt}\n', expectedErr: 'credentials.lab.accessKeySecretFile: must be an absolute path' },
+  ])('$desc', ({ text, expectedErr }) => {
+    let message = '';
+    try {
+      loadConfig(write(text), {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(expectedErr);
+    expect(message).not.toMatch(/: s[,}]/);
+  });
+
+  it('masks inline secrets in `volplex config check`', () => {
+    const file = write('credentials:\n  lab: {accessKeyId: a, accessKeySecret: TOPSECRET-123}\n');
+    const result = spawnSync(process.execPath, [CLI, 'config', 'check', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('accessKeySecret: <masked>');
+    expect(result.stdout).not.toContain('TOPSECRET-123');
   });
 });

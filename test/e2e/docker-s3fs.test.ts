@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { startDaemon, type RunningDaemon } from '../support/daemon.js';
+import { docker, dockerHost, dockerOk, E2E_PLUGIN, E2E_SOCKET, runWithVolume, startHolder } from '../support/docker.js';
+import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
+import { callPlugin, goJson } from '../support/plugin-client.js';
+import { filesContaining, processesWithSecretInArgv } from '../support/secret-scan.js';
+import { s3Service } from '../support/services.js';
+
+const s3 = s3Service();
+// s3rver checks the key ID, not the secret: any recognizable secret mounts, and can be hunted for.
+const SECRET = `VOLPLEX-CANARY-${randomBytes(12).toString('hex')}`;
+const SECRET_ENV = 'VOLPLEX_TEST_CANARY_SECRET';
+
+describe('s3fs volumes through the real Docker Engine, and where the secret goes', () => {
+  let root: string;
+  let daemon: RunningDaemon;
+  const responses: string[] = [];
+  const call = async (endpoint: string, body: unknown): Promise<Record<string, unknown>> => {
+    const reply = await callPlugin(E2E_SOCKET, endpoint, goJson(body));
+    responses.push(reply.text);
+    return reply.body;
+  };
+  // The private engine's files (its volume database among them) and every test directory.
+  const scanRoots = (): string[] => [root, dirname(dockerHost().replace('unix://', '')), '/tmp', '/run/docker/plugins'];
+  const passwdFiles = (): string[] => filesContaining(SECRET, scanRoots()).filter((path) => path.endsWith('.passwd'));
+
+  beforeAll(async () => {
+    root = makeTempDir('e2e-s3');
+    process.env[SECRET_ENV] = SECRET;
+    daemon = await startDaemon(
+      testConfig(root, {
+        socket: E2E_SOCKET,
+        log: { level: 'debug' },
+        credentials: { lab: { accessKeyId: s3.keyId, accessKeySecretEnv: SECRET_ENV } },
+        backends: { s3fs: { binary: 's3fs', url: s3.url, pathStyle: true, credentials: '' } },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    delete process.env[SECRET_ENV];
+    docker(['rm', '-f', 'e2e-s3-holder']);
+    docker(['volume', 'rm', '-f', 'objects', 'wrongbucket']);
+    await daemon.stop();
+    removeTempDir(root);
+  });
+
+  it('writes an object from one container that a second reads', () => {
+    dockerOk(['volume', 'create', '-d', E2E_PLUGIN, '-o', 'type=s3fs', '-o', `bucket=${s3.bucket}`, '-o', 'credentials=lab', 'objects']);
+    runWithVolume('objects', 'echo object-data > /data/from-docker');
+    expect(runWithVolume('objects', 'cat /data/from-docker')).toBe('object-data');
+    expect(readFileSync(join(s3.data, s3.bucket, 'from-docker._S3rver_object'), 'utf8')).toBe('object-data\n');
+  });
+
+  it('keeps the secret in the 0600 passwd file only while mounted: not in argv, other files, inspect or responses', async () => {
+    startHolder('e2e-s3-holder', 'objects');
+    expect(passwdFiles()).toHaveLength(1);
+    expect(filesContaining(SECRET, scanRoots())).toEqual(passwdFiles());
+    expect(processesWithSecretInArgv(SECRET)).toEqual([]);
+    expect(dockerOk(['volume', 'inspect', 'objects'])).not.toContain(SECRET);
+    await call('/VolumeDriver.Get', { Name: 'objects' });
+    await call('/VolumeDriver.List', {});
+    await call('/VolumeDriver.Path', { Name: 'objects' });
+    await call('/VolumeDriver.Mount', { Name: 'objects', ID: 'leak-check' });
+    await call('/VolumeDriver.Unmount', { Name: 'objects', ID: 'leak-check' });
+    dockerOk(['rm', '-f', 'e2e-s3-holder']);
+    expect(passwdFiles()).toEqual([]);
+  });
+
+  it('never puts the secret in an error', async () => {
+    dockerOk(['volume', 'create', '-d', E2E_PLUGIN, '-o', 'type=s3fs', '-o', 'bucket=no-such-bucket', '-o', 'credentials=lab', 'wrongbucket']);
+    const failed = docker(['run', '--rm', '--network', 'none', '-v', 'wrongbucket:/data', 'local/busybox:latest', 'true']);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain('bucket no-such-bucket (or its prefix) was not found');
+    expect(failed.stderr).not.toContain(SECRET);
+    responses.push(JSON.stringify(await call('/VolumeDriver.Mount', { Name: 'wrongbucket', ID: 'x' })));
+  });
+
+  it('leaves it nowhere after remove: no file, log line or response', async () => {
+    dockerOk(['volume', 'rm', 'objects', 'wrongbucket']);
+    expect(filesContaining(SECRET, scanRoots())).toEqual([]);
+    expect(processesWithSecretInArgv(SECRET)).toEqual([]);
+    expect(responses.join('\n')).not.toContain(SECRET);
+    expect(daemon.output()).toContain('"endpoint":"/VolumeDriver.Mount"');
+    expect(daemon.output()).not.toContain(SECRET);
+  });
+});

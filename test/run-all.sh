@@ -16,6 +16,7 @@ trap 'bash test/services/stop.sh "$work"' EXIT
 bash test/services/start-dockerd.sh "$work"
 bash test/services/start-glusterd.sh "$work"
 bash test/services/start-s3rver.sh "$work"
+bash test/services/start-nfs.sh "$work"
 # shellcheck disable=SC1091
 source "$work/env"
 

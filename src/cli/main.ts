@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { VolplexError } from '../core/errors.js';
 import { checkConfig } from './check-config.js';
+import { doctor } from './doctor.js';
 import { listVolumes } from './list-volumes.js';
 import { serve } from './serve.js';
 
@@ -11,6 +12,7 @@ commands:
   serve          run the plugin daemon on its socket
   config check   validate the configuration and print it merged
   ls             list volumes: name, type, mounted, references
+  doctor         check what this host can mount: FUSE, clients, kernel NFS, servers
 
 --config FILE (or VOLPLEX_CONFIG) is merged over config/default.yaml;
 VOLPLEX_* environment variables override both.
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     case 'ls':
       listVolumes(values.config);
       return 0;
+    case 'doctor':
+      return doctor(values.config);
     default:
       process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;

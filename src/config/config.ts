@@ -31,6 +31,7 @@ export interface VolplexConfig {
     readonly glusterfs: { readonly servers: readonly string[]; readonly mountOptions: readonly string[] };
     readonly s3fs: ObjectStoreBackendConfig & { readonly pathStyle: boolean };
     readonly ossfs: ObjectStoreBackendConfig;
+    readonly nfs: { readonly server: string; readonly version: '3' | '4' | '4.0' | '4.1' | '4.2'; readonly mountOptions: readonly string[] };
   };
   readonly credentials: Readonly<Record<string, CredentialProfile>>;
 }

@@ -57,6 +57,21 @@ export const GLUSTERFS_MOUNT_OPTIONS: Readonly<Record<string, RegExp>> = {
   'reader-thread-count': /^\d{1,2}$/,
 };
 
+/** NFS mount options with values, and the flags allowed without one. */
+export const NFS_MOUNT_OPTIONS: Readonly<Record<string, RegExp>> = {
+  timeo: /^\d{1,5}$/,
+  retrans: /^\d{1,3}$/,
+  rsize: /^\d{4,8}$/,
+  wsize: /^\d{4,8}$/,
+  nconnect: /^([1-9]|1[0-6])$/,
+  port: /^\d{1,5}$/,
+  mountport: /^\d{1,5}$/,
+  proto: /^(tcp|udp|rdma|tcp6|udp6)$/,
+  sec: /^(sys|krb5|krb5i|krb5p)$/,
+  actimeo: /^\d{1,5}$/,
+};
+export const NFS_MOUNT_FLAGS: readonly string[] = ['hard', 'soft', 'noatime', 'nolock', 'noresvport', 'nocto'];
+
 const listOf = (item: (value: string) => void) => ({
   validate: (value: unknown) => {
     if (!Array.isArray(value)) {
@@ -101,6 +116,26 @@ const objectStoreBackend = (name: string, binary: string) => ({
   binary: { doc: `The ${name} FUSE client: a name on PATH or an absolute path.`, format: String, default: binary, env: `VOLPLEX_${name.toUpperCase()}_BINARY` },
   url: { doc: 'Default endpoint URL for volumes that give none.', format: 'url-or-empty', default: '', env: `VOLPLEX_${name.toUpperCase()}_URL` },
   credentials: { doc: 'Default credentials profile for volumes that name none.', format: String, default: '', env: `VOLPLEX_${name.toUpperCase()}_CREDENTIALS` },
+});
+
+convict.addFormat({
+  name: 'nfs-mount-options',
+  ...listOf((option) => {
+    const [key = '', value] = option.split('=', 2);
+    const valid = value === undefined ? NFS_MOUNT_FLAGS.includes(key) : NFS_MOUNT_OPTIONS[key]?.test(value) === true;
+    if (!valid) {
+      throw new Error(`must be a list of ${NFS_MOUNT_FLAGS.join(', ')} or key=value among ${Object.keys(NFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
+    }
+  }),
+});
+
+convict.addFormat({
+  name: 'host-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '' && !HOST_PATTERN.test(String(value))) {
+      throw new Error('must be a host name or IPv4 address, or empty');
+    }
+  },
 });
 
 export const schema = {
@@ -176,6 +211,11 @@ export const schema = {
       pathStyle: { doc: 'Address buckets as URL paths (MinIO and most self-hosted S3).', format: Boolean, default: false, env: 'VOLPLEX_S3FS_PATH_STYLE' },
     },
     ossfs: objectStoreBackend('ossfs', 'ossfs'),
+    nfs: {
+      server: { doc: 'Default NFS server for volumes that name none.', format: 'host-or-empty', default: '', env: 'VOLPLEX_NFS_SERVER' },
+      version: { doc: 'Default NFS version.', format: ['3', '4', '4.0', '4.1', '4.2'], default: '4.1', env: 'VOLPLEX_NFS_VERSION' },
+      mountOptions: { doc: 'Default NFS mount options; a volume\'s own options win.', format: 'nfs-mount-options', default: [] as string[], env: 'VOLPLEX_NFS_MOUNT_OPTIONS' },
+    },
   },
   credentials: {
     doc: 'Named access keys: {name: {accessKeyId, and one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv}}.',

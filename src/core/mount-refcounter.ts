@@ -137,11 +137,18 @@ export class MountRefcounter {
   }
 
   async #unmountBackend(target: string, driver: VolumeDriver | undefined): Promise<void> {
-    try {
-      await this.#mounter.unmount(target, false);
-    } catch (error) {
-      this.#log.warn({ target, err: error }, 'unmount failed: detaching lazily');
+    const state = await this.#mounter.probe(target);
+    if (state === 'stale') {
+      // A plain umount of a mount whose server is gone can block in the kernel.
+      this.#log.warn({ target }, 'backend mount is not answering: detaching it lazily');
       await this.#mounter.unmount(target, true);
+    } else if (state === 'mounted') {
+      try {
+        await this.#mounter.unmount(target, false);
+      } catch (error) {
+        this.#log.warn({ target, err: error }, 'unmount failed: detaching lazily');
+        await this.#mounter.unmount(target, true);
+      }
     }
     await rmdir(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') {

@@ -10,6 +10,7 @@ import type { CommandResult, CommandRunner, RunOptions } from './command-runner.
 import { maskSecrets } from './mask.js';
 
 const MAX_REPORTED_OUTPUT = 2000;
+const KILL_GRACE_MS = 2000;
 
 /**
  * Runs commands with execa. Output goes to private files rather than pipes: FUSE
@@ -40,11 +41,20 @@ export class ExecaCommandRunner implements CommandRunner {
         env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
         extendEnv: false,
       });
+      let abandon = (): void => undefined;
+      const abandoned = new Promise<'abandoned'>((resolve) => {
+        abandon = () => resolve('abandoned');
+      });
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup(child.pid);
+        // A process stuck in the kernel (umount of a dead NFS server) cannot die: stop waiting for it.
+        setTimeout(abandon, KILL_GRACE_MS).unref();
       }, this.#timeoutMs);
-      const result = await child.finally(() => clearTimeout(timer));
+      const result = await Promise.race([child, abandoned]).finally(() => clearTimeout(timer));
+      if (result === 'abandoned') {
+        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
+      }
       const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
       const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
       if (result.code === 'ENOENT') {

@@ -21,7 +21,8 @@ export class LinuxMounter implements Mounter {
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
     try {
-      await this.#runner.run('umount', lazy ? ['-l', target] : [target], { providedBy: 'mount' });
+      // -f aborts requests to a dead NFS server; -l detaches at once, even if busy.
+      await this.#runner.run('umount', lazy ? ['-f', '-l', target] : [target], { providedBy: 'mount' });
     } catch (error) {
       if (!(await isListed(target))) {
         return;

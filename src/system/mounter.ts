@@ -10,7 +10,7 @@ export interface Mounter {
    * every error. Rejects with a VolplexError naming the command and its output.
    */
   mount(source: string, target: string, fstype: string, options: readonly string[], sensitive?: readonly string[]): Promise<void>;
-  /** Detaches target. `lazy` detaches even a busy or dead mount (umount -l). Succeeds if target is not mounted. */
+  /** Detaches target. `lazy` detaches even a busy or dead mount at once (umount -f -l). Succeeds if target is not mounted. */
   unmount(target: string, lazy: boolean): Promise<void>;
   /**
    * After a failed mount: detaches whatever it left at target and ends the FUSE client

@@ -17,4 +17,10 @@ if (failedSuites > 0) {
     console.log(`failed: ${suite.name}`);
   }
 }
+// What did not run is said out loud, not hidden in a count.
+for (const suite of result.testResults) {
+  for (const test of suite.assertionResults.filter((entry) => entry.status === 'pending' || entry.status === 'skipped')) {
+    console.log(`skipped: ${test.fullName}`);
+  }
+}
 console.log(`${result.numPassedTests ?? 0} passed, ${failed} failed, ${skipped} skipped`);

@@ -47,6 +47,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
       glusterfs: { servers: [], mountOptions: [] },
       s3fs: { binary: 's3fs', url: '', pathStyle: false, credentials: '' },
       ossfs: { binary: 'ossfs', url: '', credentials: '' },
+      nfs: { server: '', version: '4.1', mountOptions: [] },
     },
     credentials: {},
   };

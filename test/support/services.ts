@@ -26,3 +26,7 @@ export function s3Service(): { url: string; bucket: string; secondBucket: string
     keySecret: requiredEnv('VOLPLEX_TEST_S3_KEY_SECRET'),
   };
 }
+
+export function nfsService(): { server: string; share: string } {
+  return { server: requiredEnv('VOLPLEX_TEST_NFS_SERVER'), share: requiredEnv('VOLPLEX_TEST_NFS_SHARE') };
+}

@@ -25,8 +25,8 @@ describe(LinuxMounter.name, () => {
   });
 
   describe('.unmount', () => {
-    it('uses umount -l when lazy', async () => {
-      const runner = new ScriptedRunner().expect(['umount', '-l', '/m/t']);
+    it('forces and detaches at once when lazy', async () => {
+      const runner = new ScriptedRunner().expect(['umount', '-f', '-l', '/m/t']);
       await new LinuxMounter(runner).unmount('/m/t', true);
       expect(runner.pending).toBe(0);
     });

@@ -1,0 +1,27 @@
+# volplex as a container image, for hosts that pull from a registry. (The tests build the
+# equivalent image from Debian packages with packaging/rootfs/build.sh and `docker import`,
+# since no registry is reachable where they run.)
+FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/volplex
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src src
+COPY drivers drivers
+COPY test test
+COPY bench bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends glusterfs-client s3fs nfs-common fuse3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/volplex
+COPY --from=build /opt/volplex/node_modules node_modules
+COPY --from=build /opt/volplex/dist/src dist/src
+COPY --from=build /opt/volplex/dist/drivers dist/drivers
+COPY package.json ./
+COPY config config
+COPY bin bin
+ENTRYPOINT ["node", "/opt/volplex/dist/src/cli/main.js", "serve"]

@@ -47,17 +47,21 @@ describe('shipping volplex', () => {
     const plugin = 'volplex-managed:latest';
     let state: string;
     let config: string;
+    let devices: string;
+    const create = (): string => sh('packaging/plugin/create.sh', [plugin, join(work, 'bundle')], { VOLPLEX_PLUGIN_STATE: state, VOLPLEX_PLUGIN_CONFIG: config, VOLPLEX_PLUGIN_DEVICES: devices });
 
     beforeAll(() => {
       state = join(work, 'plugin-state');
       config = join(work, 'plugin-config');
+      devices = join(work, 'plugin-devices');
       mkdirSync(config, { recursive: true });
+      mkdirSync(join(devices, 'app'), { recursive: true });
       writeFileSync(join(config, 'config.yaml'), stringify(s3Config));
-      sh('packaging/plugin/create.sh', [plugin, join(work, 'bundle')], { VOLPLEX_PLUGIN_STATE: state, VOLPLEX_PLUGIN_CONFIG: config });
+      create();
     }, 10 * MINUTES);
 
     afterAll(() => {
-      docker(['volume', 'rm', '-f', 'managed-local', 'managed-s3']);
+      docker(['volume', 'rm', '-f', 'managed-local', 'managed-s3', 'managed-device']);
       docker(['plugin', 'disable', '-f', plugin]);
       docker(['plugin', 'rm', '-f', plugin]);
     });
@@ -68,16 +72,21 @@ describe('shipping volplex', () => {
       process.stdout.write(`packaging: plugin enable to answering: ${secondsSince(started)} s\n`);
     };
 
-    it('serves volumes whose Mountpoints lie below the propagated mount, local and s3fs', () => {
+    it('serves volumes whose Mountpoints lie below the propagated mount: managed, host device, s3fs', () => {
       enable();
       dockerOk(['volume', 'create', '-d', plugin, 'managed-local']);
+      dockerOk(['volume', 'create', '-d', plugin, '-o', 'device=/srv/app', 'managed-device']);
+      runWithVolume('managed-device', 'echo on-the-host > /data/d');
+      expect(readFileSync(join(devices, 'app', 'd'), 'utf8')).toBe('on-the-host\n');
+      const outside = docker(['volume', 'create', '-d', plugin, '-o', 'device=/etc', 'managed-outside']);
+      expect(outside.stderr).toContain('device /etc is outside the allowed roots: /srv');
       dockerOk(['volume', 'create', '-d', plugin, '-o', 'type=s3fs', '-o', `bucket=${s3.bucket}`, 'managed-s3']);
       runWithVolume('managed-local', 'echo from-plugin > /data/p');
       expect(runWithVolume('managed-local', 'cat /data/p')).toBe('from-plugin');
       runWithVolume('managed-s3', 'echo object-from-plugin > /data/managed-object');
       expect(runWithVolume('managed-s3', 'cat /data/managed-object')).toBe('object-from-plugin');
       expect(readFileSync(join(s3.data, s3.bucket, 'managed-object._S3rver_object'), 'utf8')).toBe('object-from-plugin\n');
-      for (const volume of JSON.parse(dockerOk(['volume', 'inspect', 'managed-local', 'managed-s3'])) as Array<{ Mountpoint: string }>) {
+      for (const volume of JSON.parse(dockerOk(['volume', 'inspect', 'managed-local', 'managed-s3', 'managed-device'])) as Array<{ Mountpoint: string }>) {
         expect(volume.Mountpoint).toMatch(/^\/mnt\/volumes\/[a-z0-9]+-[0-9a-f]{24}$/);
       }
       expect(readFileSync(join(state, 'volumes', 'managed-local', 'p'), 'utf8')).toBe('from-plugin\n');
@@ -89,10 +98,10 @@ describe('shipping volplex', () => {
       expect(runWithVolume('managed-local', 'cat /data/p')).toBe('from-plugin');
       dockerOk(['plugin', 'disable', '-f', plugin]);
       dockerOk(['plugin', 'rm', '-f', plugin]);
-      sh('packaging/plugin/create.sh', [plugin, join(work, 'bundle')], { VOLPLEX_PLUGIN_STATE: state, VOLPLEX_PLUGIN_CONFIG: config });
+      create();
       enable();
       expect(runWithVolume('managed-local', 'cat /data/p')).toBe('from-plugin');
-      dockerOk(['volume', 'rm', 'managed-local', 'managed-s3']);
+      dockerOk(['volume', 'rm', 'managed-local', 'managed-s3', 'managed-device']);
       expect(existsSync(join(state, 'volumes', 'managed-local'))).toBe(false);
     }, 10 * MINUTES);
   });

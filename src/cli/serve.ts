@@ -21,7 +21,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const container = createContainer(config, log);
   const service = container.get(VolumeService);
   const server = await listenOnSocket(createApp(service, log), config.socket);
-  log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid }, 'listening');
+  log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
   service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
   const refcounter = container.get(MountRefcounter);
   const healthTimer = setInterval(() => {

@@ -3,8 +3,6 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { execa } from 'execa';
-
 import { VolplexError } from '../core/errors.js';
 import type { CommandResult, CommandRunner, RunOptions } from './command-runner.js';
 import { maskSecrets } from './mask.js';
@@ -35,6 +33,8 @@ export class ExecaCommandRunner implements CommandRunner {
     const err = openSync(errPath, 'wx+', 0o600);
     let timedOut = false;
     try {
+      // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.
+      const { execa } = await import('execa');
       const child = execa(file, [...args], {
         reject: false, stdin: 'ignore', stdout: asFd(out), stderr: asFd(err), detached: true, cleanup: false,
         // Only what mount helpers need: never the daemon's environment, which may hold secrets.

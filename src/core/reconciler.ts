@@ -27,45 +27,59 @@ export interface ReconcileReport {
  */
 @injectable()
 export class Reconciler {
+  readonly #store: Store;
+  readonly #mounter: Mounter;
+  readonly #registry: DriverRegistry;
+  readonly #refcounter: MountRefcounter;
+  readonly #mountRoot: string;
+  readonly #log: Logger;
+
   public constructor(
-    @inject(TOKENS.store) private readonly store: Store,
-    @inject(TOKENS.mounter) private readonly mounter: Mounter,
-    @inject(DriverRegistry) private readonly registry: DriverRegistry,
-    @inject(MountRefcounter) private readonly refcounter: MountRefcounter,
-    @inject(TOKENS.config) private readonly config: VolplexConfig,
-    @inject(TOKENS.logger) private readonly log: Logger,
-  ) {}
+    @inject(TOKENS.store) store: Store,
+    @inject(TOKENS.mounter) mounter: Mounter,
+    @inject(DriverRegistry) registry: DriverRegistry,
+    @inject(MountRefcounter) refcounter: MountRefcounter,
+    @inject(TOKENS.config) config: VolplexConfig,
+    @inject(TOKENS.logger) log: Logger,
+  ) {
+    this.#store = store;
+    this.#mounter = mounter;
+    this.#registry = registry;
+    this.#refcounter = refcounter;
+    this.#mountRoot = config.mountRoot;
+    this.#log = log;
+  }
 
   public async run(): Promise<ReconcileReport> {
-    const mounted = new Set((await this.mounter.listBelow(this.config.mountRoot)).map((entry) => entry.mountPoint));
+    const mounted = new Set((await this.#mounter.listBelow(this.#mountRoot)).map((entry) => entry.mountPoint));
     const expected = new Set<string>();
     const report: ReconcileReport = { adopted: [], dropped: [], unmounted: [] };
-    for (const [key, volumes] of this.store.heldBackends()) {
-      const target = backendTarget(this.config.mountRoot, key);
+    for (const key of this.#store.heldBackends().keys()) {
+      const target = backendTarget(this.#mountRoot, key);
       if (mounted.has(target)) {
         expected.add(target);
         report.adopted.push(target);
         continue;
       }
       // Gone from the kernel (reboot, manual umount): no container can still be using it.
-      report.dropped.push(...this.store.dropBackend(key));
-      await this.registry.find(typeOfBackendKey(key))?.cleanup(target);
+      report.dropped.push(...this.#store.dropBackend(key));
+      await this.#registry.find(typeOfBackendKey(key))?.cleanup(target);
     }
     const orphans = [...mounted].filter((path) => !isAtOrBelowAny(path, expected)).sort((a, b) => b.length - a.length);
     for (const target of orphans) {
-      await this.refcounter.unmountOrphan(target, this.registry.find(typeOfTarget(target) ?? ''));
+      await this.#refcounter.unmountOrphan(target, this.#registry.find(typeOfTarget(target) ?? ''));
       report.unmounted.push(target);
     }
-    await this.removeEmptyDirectories(expected);
-    this.log.info(report, 'reconciled counts with the kernel mount table');
+    await this.#removeEmptyDirectories(expected);
+    this.#log.info(report, 'reconciled counts with the kernel mount table');
     return report;
   }
 
   /** Directories left by a crash between mkdir and mount. rmdir never removes data. */
-  private async removeEmptyDirectories(keep: Set<string>): Promise<void> {
-    const entries = await readdir(this.config.mountRoot, { withFileTypes: true }).catch(() => []);
+  async #removeEmptyDirectories(keep: Set<string>): Promise<void> {
+    const entries = await readdir(this.#mountRoot, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
-      const path = join(this.config.mountRoot, entry.name);
+      const path = join(this.#mountRoot, entry.name);
       if (entry.isDirectory() && !keep.has(path)) {
         await rmdir(path).catch(() => undefined);
       }

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 
 import { readMountinfo } from '../../src/system/mountinfo.js';
 import { callPlugin } from '../support/plugin-client.js';
-import { docker, dockerHost, dockerOk, runWithVolume } from '../support/docker.js';
+import { docker, dockerHost, dockerOk, E2E_PLUGIN, runWithVolume } from '../support/docker.js';
 import { makeTempDir, removeTempDir } from '../support/harness.js';
 import { s3Service } from '../support/services.js';
 
@@ -107,7 +107,9 @@ describe('shipping volplex', () => {
   });
 
   describe('as a container from docker-compose.yml', () => {
-    const plugin = 'volplex-compose';
+    // The end-to-end tests' own plugin name: dockerd keeps asking every legacy plugin it has
+    // seen (List, with retries), so a name whose socket never returns would slow later tests.
+    const plugin = E2E_PLUGIN;
     let state: string;
     let config: string;
     const env = (): Record<string, string> => ({ VOLPLEX_IMAGE: 'volplex:test', VOLPLEX_PLUGIN_NAME: plugin, VOLPLEX_STATE_DIR: state, VOLPLEX_CONFIG_DIR: config });

@@ -8,6 +8,7 @@ import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
 import { createHarness, type ConfigOverrides, type Harness } from '../support/harness.js';
+import { fuseClients } from '../support/processes.js';
 import { glusterService } from '../support/services.js';
 
 const gluster = glusterService();
@@ -15,21 +16,6 @@ const COMMAND_TIMEOUT = 4;
 
 const glusterMountsBelow = async (root: string): Promise<string[]> =>
   (await readMountinfo()).filter((entry) => entry.fsType === 'fuse.glusterfs' && entry.mountPoint.startsWith(`${root}/`)).map((entry) => entry.mountPoint);
-
-/** glusterfs client processes serving the mount at target (its argv ends with the mount point). */
-function clientPids(target: string): number[] {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv[0]?.endsWith('glusterfs') === true && argv.includes(target);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('glusterfs volumes against a real glusterd', () => {
   let harness: Harness<LinuxMounter>;
@@ -107,7 +93,7 @@ describe('glusterfs volumes against a real glusterd', () => {
       expect(Date.now() - started).toBeLessThan((COMMAND_TIMEOUT + 10) * 1000);
       const target = harness.service.get('hung').mountpoint;
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(clientPids(target)).toEqual([]);
+      expect(fuseClients('glusterfs', target)).toEqual([]);
     });
   });
 
@@ -115,7 +101,7 @@ describe('glusterfs volumes against a real glusterd', () => {
     harness = make();
     await harness.service.create('healme', { type: 'glusterfs', volume: gluster.volume });
     const mountpoint = await harness.service.mount('healme', 'A');
-    const pids = clientPids(mountpoint);
+    const pids = fuseClients('glusterfs', mountpoint);
     expect(pids).toHaveLength(1);
     process.kill(pids[0] as number, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 300));

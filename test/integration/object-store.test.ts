@@ -9,6 +9,7 @@ import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { fuseClients } from '../support/processes.js';
 import { s3Service } from '../support/services.js';
 
 const s3 = s3Service();
@@ -20,20 +21,6 @@ const fuseMountsBelow = async (root: string): Promise<string[]> =>
 
 /** s3rver keeps each object as `<data>/<bucket>/<key>._S3rver_object`. */
 const objectIn = (bucket: string, key: string): string => readFileSync(join(s3.data, bucket, `${key}._S3rver_object`), 'utf8');
-
-function s3fsPid(target: string): number | undefined {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .map(Number)
-    .find((pid) => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv[0]?.endsWith('s3fs') === true && argv.includes(target);
-      } catch {
-        return false;
-      }
-    });
-}
 
 describe('s3fs and ossfs volumes against a real S3-compatible server', () => {
   let harness: Harness<LinuxMounter>;
@@ -104,7 +91,7 @@ describe('s3fs and ossfs volumes against a real S3-compatible server', () => {
     harness = make();
     await harness.service.create('healme', { type: 's3fs', bucket: s3.bucket });
     const mountpoint = await harness.service.mount('healme', 'A');
-    process.kill(s3fsPid(mountpoint) as number, 'SIGKILL');
+    process.kill(fuseClients('s3fs', mountpoint)[0] as number, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await harness.container.get(MountRefcounter).checkHealth();
     expect(harness.service.get('healme').status).toEqual(expect.objectContaining({ mounted: true, backendHealth: 'unhealthy' }));

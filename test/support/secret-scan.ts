@@ -1,6 +1,8 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { processesWhere } from './processes.js';
+
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Every regular file below the roots whose bytes contain `secret` (symlinks and special files skipped). */
@@ -38,14 +40,5 @@ export function filesContaining(secret: string, roots: readonly string[]): strin
 
 /** PIDs whose command line contains `secret`. */
 export function processesWithSecretInArgv(secret: string): number[] {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(secret);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processesWhere((argv) => argv.some((arg) => arg.includes(secret)));
 }

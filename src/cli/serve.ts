@@ -17,6 +17,8 @@ const HEALTH_CHECK_INTERVAL_MS = 15_000;
 export async function serve(configFile: string | undefined): Promise<void> {
   const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
+  // One failed background task must not take down every volume's daemon.
+  process.on('unhandledRejection', (reason: unknown) => log.error({ err: reason }, 'unhandled rejection'));
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
   const container = createContainer(config, log);
   const service = container.get(VolumeService);

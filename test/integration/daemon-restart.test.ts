@@ -70,6 +70,17 @@ describe('the volplex daemon across crashes (root, real mounts)', () => {
     expect(daemon.output()).toContain(`"unmounted":["${stray}"]`);
   });
 
+  it('lists volumes with `volplex ls` while the daemon runs', async () => {
+    const config = testConfig(root, { log: { level: 'info' } });
+    daemon = await startDaemon(config);
+    await call('/VolumeDriver.Create', { Name: 'listed', Opts: { device } });
+    await call('/VolumeDriver.Mount', { Name: 'listed', ID: 'c1' });
+    const listing = spawnSync(process.execPath, [CLI, 'ls', '--config', join(root, 'volplex.yaml')], { encoding: 'utf8' });
+    expect(listing.status).toBe(0);
+    expect(listing.stdout.split('\n').map((line) => line.split(/\s+/).join(' '))).toEqual(['NAME TYPE MOUNTED REFERENCES', 'listed local yes 1', '']);
+    await call('/VolumeDriver.Unmount', { Name: 'listed', ID: 'c1' });
+  });
+
   it('refuses to start on a bad configuration, naming the key', async () => {
     const file = join(root, 'bad.yaml');
     writeFileSync(file, 'scope: planet\n');

@@ -48,7 +48,13 @@ function post(agent: Agent, socketPath: string, endpoint: string, body: string):
     const outgoing = request({ agent, socketPath, path: endpoint, method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body), Accept: 'application/vnd.docker.plugins.v1.2+json' } }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => (response.statusCode === 200 || endpoint.endsWith('Get') ? resolve() : reject(new Error(`${endpoint}: ${response.statusCode} ${text}`))));
+      response.on('end', () => {
+        if (response.statusCode === 200 || endpoint.endsWith('Get')) {
+          resolve();
+        } else {
+          reject(new Error(`${endpoint}: ${String(response.statusCode)} ${text}`));
+        }
+      });
     });
     outgoing.on('error', reject);
     outgoing.end(body);
@@ -79,7 +85,7 @@ async function runPhase(socketPath: string, pid: number, [phase, endpoint, body,
 async function startFloor(socketPath: string): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./floor-server.js', import.meta.url));
   const child = spawn(process.execPath, [script, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { resolve(); }));
   return child;
 }
 
@@ -87,7 +93,7 @@ function print(title: string, rows: readonly PhaseResult[], floor: readonly Phas
   process.stdout.write(`\n${title}\n`);
   process.stdout.write('phase         requests   p50 ms   p99 ms   cpu µs/req | floor p50   floor p99   floor cpu µs/req | p50 ratio  cpu ratio\n');
   rows.forEach((row, index) => {
-    const base = floor[index] as PhaseResult;
+    const base = floor[index] ?? row;
     const cells = [
       row.phase.padEnd(12), String(row.requests).padStart(9), row.p50.toFixed(2).padStart(8), row.p99.toFixed(2).padStart(8), row.cpuMicrosPerRequest.toFixed(0).padStart(12),
       '|', base.p50.toFixed(2).padStart(9), base.p99.toFixed(2).padStart(11), base.cpuMicrosPerRequest.toFixed(0).padStart(18),

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { rmSync } from 'node:fs';
 
 // The floor: a bare node:http server on a unix socket answering constant JSON.
-const socket = process.argv[2] as string;
+const socket = process.argv[2] ?? '/tmp/volplex-floor.sock';
 rmSync(socket, { force: true });
 const body = JSON.stringify({ Mountpoint: '/var/lib/volplex/mounts/local-0', Err: '' });
 const server = createServer((request, response) => {

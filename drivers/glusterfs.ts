@@ -9,7 +9,7 @@ import { GLUSTERFS_MOUNT_OPTIONS, HOST_PATTERN } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
 import { booleanOption, isSubdir, isTrue } from '../src/core/option-checks.js';
-import type { OptionSpec, OptionTable } from '../src/core/option-table.js';
+import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Mounter } from '../src/system/mounter.js';
 
@@ -49,7 +49,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   public plan(volume: Volume): MountPlan {
     const servers = this.#servers(volume);
-    const glusterVolume = volume.options.volume as string;
+    const glusterVolume = requiredOption(volume.options, 'volume');
     const readOnly = isTrue(volume.options.ro);
     return {
       key: `${servers.join(',')}/${glusterVolume}:${readOnly ? 'ro' : 'rw'}:${this.#mountOptions(volume).join(',')}`,
@@ -61,7 +61,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   public async mount(volume: Volume, target: string): Promise<void> {
     const [primary, ...backups] = this.#servers(volume);
-    const glusterVolume = volume.options.volume as string;
+    const glusterVolume = requiredOption(volume.options, 'volume');
     const logFile = await runtimeFile(this.#config.stateDir, target, 'glusterfs.log');
     const options = [
       ...(isTrue(volume.options.ro) ? ['ro'] : []),
@@ -72,7 +72,7 @@ export class GlusterfsDriver implements VolumeDriver {
     try {
       await this.#mounter.mount(`${primary}:/${glusterVolume}`, target, 'glusterfs', options);
     } catch (error) {
-      throw explainFailure(error, await readFile(logFile, 'utf8').catch(() => ''), [primary as string, ...backups], glusterVolume);
+      throw explainFailure(error, await readFile(logFile, 'utf8').catch(() => ''), [primary, ...backups], glusterVolume);
     }
   }
 
@@ -84,12 +84,13 @@ export class GlusterfsDriver implements VolumeDriver {
     // Data on the gluster volume belongs to the user.
   }
 
-  #servers(volume: Volume): string[] {
-    const servers = volume.options.servers === undefined ? [...this.#config.backends.glusterfs.servers] : splitServers(volume.options.servers);
-    if (servers.length === 0) {
+  /** The volume's servers, else the configured ones; never empty. */
+  #servers(volume: Volume): [string, ...string[]] {
+    const [first, ...rest] = volume.options.servers === undefined ? this.#config.backends.glusterfs.servers : splitServers(volume.options.servers);
+    if (first === undefined) {
       throw new VolplexError('InvalidParameter', 'option "servers" is required for type glusterfs: no default is configured in backends.glusterfs.servers');
     }
-    return servers;
+    return [first, ...rest];
   }
 
   /** The configured defaults overridden by the volume's own, as sorted key=value. */

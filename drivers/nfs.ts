@@ -8,7 +8,7 @@ import { HOST_PATTERN, NFS_MOUNT_FLAGS, NFS_MOUNT_OPTIONS } from '../src/config/
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
 import { booleanOption, isAbsolutePath, isOneOf, isSubdir, isTrue } from '../src/core/option-checks.js';
-import type { OptionSpec, OptionTable } from '../src/core/option-table.js';
+import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { describeReachability, findProgram, kernelSupports, tcpReachability } from '../src/system/preflight.js';
@@ -56,7 +56,7 @@ export class NfsDriver implements VolumeDriver {
 
   public plan(volume: Volume): MountPlan {
     const server = this.#server(volume);
-    const share = volume.options.share as string;
+    const share = requiredOption(volume.options, 'share');
     const readOnly = isTrue(volume.options.ro);
     return {
       key: `${server}:${share}|${this.#mountOptions(volume).join(',')}`,
@@ -68,7 +68,7 @@ export class NfsDriver implements VolumeDriver {
 
   public async mount(volume: Volume, target: string): Promise<void> {
     const server = this.#server(volume);
-    const share = volume.options.share as string;
+    const share = requiredOption(volume.options, 'share');
     await this.#preflight(volume, server);
     try {
       await this.#mounter.mount(`${server}:${share}`, target, 'nfs', this.#mountOptions(volume));
@@ -100,7 +100,7 @@ export class NfsDriver implements VolumeDriver {
   /** The server's export list (NFSv3 MOUNT protocol), or undefined when it will not say. */
   async #exports(server: string): Promise<string[] | undefined> {
     try {
-      const { stdout } = await this.#runner.run('showmount', ['--exports', '--no-headers', server], { providedBy: 'nfs-common' });
+      const { stdout } = await this.#runner.run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' });
       return stdout.split('\n').map((line) => line.split(/\s+/)[0] ?? '').filter((path) => path !== '');
     } catch {
       return undefined;

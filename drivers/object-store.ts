@@ -4,9 +4,9 @@ import { join, normalize } from 'node:path';
 import type { ObjectStoreBackendConfig, VolplexConfig } from '../src/config/config.js';
 import { assertProfileDefined, readAccessKey, type AccessKey } from '../src/core/credentials.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
-import { VolplexError } from '../src/core/errors.js';
+import { errnoCode, VolplexError } from '../src/core/errors.js';
 import { booleanOption, isInteger, isSubdir, isTrue } from '../src/core/option-checks.js';
-import type { OptionTable } from '../src/core/option-table.js';
+import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Logger } from '../src/log/logger.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
@@ -82,7 +82,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   }
 
   public plan(volume: Volume): MountPlan {
-    const { bucket, prefix = '' } = volume.options as { bucket: string; prefix?: string };
+    const bucket = requiredOption(volume.options, 'bucket');
+    const prefix = volume.options.prefix ?? '';
     const url = this.#url(volume);
     const credentials = this.#credentialLabel(volume);
     const readOnly = isTrue(volume.options.ro);
@@ -95,7 +96,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   }
 
   public async mount(volume: Volume, target: string): Promise<void> {
-    const { bucket, prefix } = volume.options as { bucket: string; prefix?: string };
+    const bucket = requiredOption(volume.options, 'bucket');
+    const prefix = volume.options.prefix ?? '';
     const key = await this.#accessKey(volume);
     const passwdFile = await runtimeFile(this.#config.stateDir, target, 'passwd');
     await writeFile(passwdFile, `${bucket}:${key.id}:${key.secret}\n`, { mode: 0o600 });
@@ -104,7 +106,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     const url = this.#url(volume);
     const connectTimeout = Math.max(2, Math.floor(this.#config.commandTimeout / 3));
     const args = [
-      prefix === undefined || prefix === '' ? bucket : `${bucket}:/${prefix}`,
+      prefix === '' ? bucket : `${bucket}:/${prefix}`,
       target,
       ...['passwd_file', passwdFile, 'url', url, 'logfile', logFile, 'dbglevel', 'err', 'connect_timeout', String(connectTimeout), 'retries', '2'].flatMap((value, index, all) => (index % 2 === 0 ? ['-o', `${value}=${all[index + 1] ?? ''}`] : [])),
       ...this.#clientOptions(volume).flatMap((option) => ['-o', option]),
@@ -168,7 +170,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   #clientOptions(volume: Volume): string[] {
     const tuning = TUNING.filter((spec) => volume.options[spec.name] !== undefined).flatMap((spec) => {
-      const value = volume.options[spec.name] as string;
+      const value = volume.options[spec.name];
       if (FLAGS.has(spec.name)) {
         return value === 'true' ? [spec.name] : [];
       }
@@ -182,17 +184,17 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
    * answer waits for that check) while watching the client's log for its verdict.
    */
   async #verify(volume: Volume, target: string, logFile: string): Promise<void> {
-    const facts = { type: this.type, bucket: volume.options.bucket as string, url: this.#url(volume), credentials: this.#credentialLabel(volume) };
+    const facts = { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), credentials: this.#credentialLabel(volume) };
     const readLog = (): Promise<string> => readFile(logFile, 'utf8').catch(() => '');
     const answer = await settleWithin(stat(join(target, PROBE_NAME)), this.#config.commandTimeout * 1000, async () => hasVerdict(await readLog()));
-    if (answer.outcome === 'done' || (answer.outcome === 'failed' && answer.error.code === 'ENOENT')) {
+    if (answer.outcome === 'done' || (answer.outcome === 'failed' && answer.code === 'ENOENT')) {
       return;
     }
     const log = await readLog();
     if (answer.outcome === 'timeout' && !hasVerdict(log)) {
       throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.#config.commandTimeout} s`);
     }
-    throw explainFailure(log, answer.outcome === 'failed' ? answer.error : { message: 'the client gave up' }, facts);
+    throw explainFailure(log, answer.outcome === 'failed' ? answer : { message: 'the client gave up' }, facts);
   }
 }
 
@@ -202,7 +204,7 @@ function hasVerdict(log: string): boolean {
   return VERDICT.test(log);
 }
 
-type Settled = { readonly outcome: 'done' } | { readonly outcome: 'failed'; readonly error: NodeJS.ErrnoException } | { readonly outcome: 'timeout' | 'stopped' };
+type Settled = { readonly outcome: 'done' } | { readonly outcome: 'failed'; readonly code: string | undefined; readonly message: string } | { readonly outcome: 'timeout' | 'stopped' };
 
 const POLL_MS = 200;
 
@@ -211,14 +213,18 @@ async function settleWithin(promise: Promise<unknown>, ms: number, stop: () => P
   let timer: NodeJS.Timeout | undefined;
   let poller: NodeJS.Timeout | undefined;
   const timeout = new Promise<Settled>((resolve) => {
-    timer = setTimeout(() => resolve({ outcome: 'timeout' }), ms);
+    timer = setTimeout(() => { resolve({ outcome: 'timeout' }); }, ms);
     poller = setInterval(() => {
-      void stop().then((stopped) => stopped && resolve({ outcome: 'stopped' }));
+      void stop().then((stopped) => {
+        if (stopped) {
+          resolve({ outcome: 'stopped' });
+        }
+      });
     }, POLL_MS);
   });
   const settled = promise.then(
     (): Settled => ({ outcome: 'done' }),
-    (error: NodeJS.ErrnoException): Settled => ({ outcome: 'failed', error }),
+    (error: unknown): Settled => ({ outcome: 'failed', code: errnoCode(error), message: error instanceof Error ? error.message : String(error) }),
   );
   try {
     return await Promise.race([settled, timeout]);

@@ -17,7 +17,7 @@ export class OssfsDriver extends ObjectStoreDriver {
       {
         type: 'ossfs',
         aliases: ['oss'],
-        providedBy: "ossfs (not packaged by Debian: install Aliyun's ossfs release, or set backends.ossfs.binary)",
+        providedBy: "not packaged by Debian: install Aliyun's ossfs release, or set backends.ossfs.binary",
         extraOptions: [
           { name: 'ak_id', description: 'AccessKey ID (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },
           { name: 'ak_secret', description: 'AccessKey secret (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },

@@ -18,7 +18,7 @@ export class S3fsDriver extends ObjectStoreDriver {
       {
         type: 's3fs',
         aliases: ['s3'],
-        providedBy: 's3fs',
+        providedBy: 'Debian package s3fs',
         extraOptions: [{ ...booleanOption('path_style', 'address the bucket as a URL path (default: backends.s3fs.pathStyle)', false), default: undefined }],
       },
       config,

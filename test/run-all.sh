@@ -9,6 +9,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 bash test/services/install-packages.sh
 npm run --silent build
+# Typed lint (strictTypeChecked) counts as one more test.
+lint_failed=0
+npx eslint . || lint_failed=1
 
 work=$(mktemp -d /tmp/volplex-services.XXXXXX)
 trap 'bash test/services/stop.sh "$work"' EXIT
@@ -25,5 +28,6 @@ node --experimental-vm-modules node_modules/jest/bin/jest.js --ci --verbose --js
 cp "$work/jest.json" /tmp/volplex-last-jest.json 2>/dev/null || true
 bash test/services/stop.sh "$work"
 trap - EXIT
-node test/services/summarize.mjs /tmp/volplex-last-jest.json
+LINT_FAILED=$lint_failed node test/services/summarize.mjs /tmp/volplex-last-jest.json
+[ "$lint_failed" = 0 ] || status=1
 exit "$status"

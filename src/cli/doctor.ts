@@ -65,7 +65,7 @@ async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
   const server = config.backends.nfs.server;
   if (server !== '') {
     findings.push(await reach('nfs', 'NFS server', server, 2049));
-    const exports = await new ExecaCommandRunner(config.commandTimeout).run('showmount', ['--exports', '--no-headers', server], { providedBy: 'nfs-common' }).then(
+    const exports = await new ExecaCommandRunner(config.commandTimeout).run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' }).then(
       ({ stdout }) => stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]).join(', '),
       () => undefined,
     );

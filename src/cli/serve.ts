@@ -18,7 +18,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
   // One failed background task must not take down every volume's daemon.
-  process.on('unhandledRejection', (reason: unknown) => log.error({ err: reason }, 'unhandled rejection'));
+  process.on('unhandledRejection', (reason: unknown) => { log.error({ err: reason }, 'unhandled rejection'); });
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
   const container = createContainer(config, log);
   const service = container.get(VolumeService);
@@ -27,7 +27,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
   const refcounter = container.get(MountRefcounter);
   const healthTimer = setInterval(() => {
-    refcounter.checkHealth().catch((error: unknown) => log.warn({ err: error }, 'health check failed'));
+    refcounter.checkHealth().catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });
   }, HEALTH_CHECK_INTERVAL_MS);
   healthTimer.unref();
 

@@ -77,7 +77,7 @@ const listOf = (item: (value: string) => void) => ({
     if (!Array.isArray(value)) {
       throw new Error('must be a list');
     }
-    value.forEach((entry) => item(String(entry)));
+    value.forEach((entry) => { item(String(entry)); });
   },
   coerce: (value: string) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
 });
@@ -97,7 +97,7 @@ convict.addFormat({
   name: 'glusterfs-mount-options',
   ...listOf((option) => {
     const [key = '', value = ''] = option.split('=', 2);
-    if (GLUSTERFS_MOUNT_OPTIONS[key]?.test(value) !== true) {
+    if (!(GLUSTERFS_MOUNT_OPTIONS[key]?.test(value))) {
       throw new Error(`must be a list of key=value among ${Object.keys(GLUSTERFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
     }
   }),
@@ -122,7 +122,7 @@ convict.addFormat({
   name: 'nfs-mount-options',
   ...listOf((option) => {
     const [key = '', value] = option.split('=', 2);
-    const valid = value === undefined ? NFS_MOUNT_FLAGS.includes(key) : NFS_MOUNT_OPTIONS[key]?.test(value) === true;
+    const valid = value === undefined ? NFS_MOUNT_FLAGS.includes(key) : (NFS_MOUNT_OPTIONS[key]?.test(value));
     if (!valid) {
       throw new Error(`must be a list of ${NFS_MOUNT_FLAGS.join(', ')} or key=value among ${Object.keys(NFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
     }

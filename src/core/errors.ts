@@ -1,3 +1,9 @@
+/** The errno code (ENOENT, ENOTCONN…) of a Node system error, if it is one. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** How a failure behaves, so callers can react without parsing messages. */
 export type ErrorKind = 'InvalidParameter' | 'NotFound' | 'Conflict' | 'Unavailable' | 'System';
 

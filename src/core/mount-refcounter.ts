@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import type { Mounter, MountState } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
 import type { Volume, VolumeDriver } from './driver.js';
-import { VolplexError } from './errors.js';
+import { errnoCode, VolplexError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 
 /**
@@ -66,7 +66,7 @@ export class MountRefcounter {
         this.#store.addReference(volume.name, id, key);
       } catch (error) {
         if (this.#store.backendUsers(key) === 0) {
-          await this.#unmountBackend(target, driver).catch((cleanupError: unknown) => this.#log.error({ err: cleanupError, target }, 'could not undo a backend mount'));
+          await this.#unmountBackend(target, driver).catch((cleanupError: unknown) => { this.#log.error({ err: cleanupError, target }, 'could not undo a backend mount'); });
         }
         throw error;
       }
@@ -125,7 +125,7 @@ export class MountRefcounter {
     try {
       await driver.mount(volume, target);
     } catch (error) {
-      await this.#mounter.abandon(target).catch((cleanupError: unknown) => this.#log.error({ err: cleanupError, target }, 'could not clean up after a failed mount'));
+      await this.#mounter.abandon(target).catch((cleanupError: unknown) => { this.#log.error({ err: cleanupError, target }, 'could not clean up after a failed mount'); });
       if (madeDirectory !== undefined) {
         await rmdir(target).catch(() => undefined);
       }
@@ -150,8 +150,8 @@ export class MountRefcounter {
         await this.#mounter.unmount(target, true);
       }
     }
-    await rmdir(target).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') {
+    await rmdir(target).catch((error: unknown) => {
+      if (errnoCode(error) !== 'ENOENT') {
         this.#log.warn({ target, err: error }, 'could not remove the backend mount directory');
       }
     });
@@ -162,11 +162,11 @@ export class MountRefcounter {
 }
 
 async function ensureDirectory(path: string, create: boolean, subdir: string): Promise<void> {
-  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
+  const found = await stat(path).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') {
       return undefined;
     }
-    throw new VolplexError('Unavailable', `backend mount is not usable: ${error.message}`);
+    throw VolplexError.wrap(error, 'backend mount is not usable');
   });
   if (found?.isDirectory() === true) {
     return;

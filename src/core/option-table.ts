@@ -53,14 +53,13 @@ export function resolveOptions(type: string, table: OptionTable, given: VolumeOp
   return resolved;
 }
 
-/** The option values that may be shown to users: sensitive ones are replaced. */
-export function maskSensitive(table: OptionTable, options: VolumeOptions): Record<string, string> {
-  const sensitive = new Set(table.filter((spec) => spec.sensitive === true).map((spec) => spec.name));
-  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, sensitive.has(key) ? '<masked>' : value]));
-}
-
-export function sensitiveValues(table: OptionTable, options: VolumeOptions): string[] {
-  return table.filter((spec) => spec.sensitive === true && options[spec.name] !== undefined).map((spec) => options[spec.name] as string);
+/** A required option after resolveOptions: present, or a bug. */
+export function requiredOption(options: VolumeOptions, name: string): string {
+  const value = options[name];
+  if (value === undefined) {
+    throw new VolplexError('System', `option ${JSON.stringify(name)} is missing after validation`);
+  }
+  return value;
 }
 
 function validNames(table: OptionTable): string {

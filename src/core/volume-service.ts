@@ -55,7 +55,7 @@ export class VolumeService {
 
   /** Mount, Unmount and Remove wait for this before touching mounts (start-up reconcile). */
   public holdMountsUntil(ready: Promise<void>): void {
-    this.#ready = ready.catch((error: unknown) => this.#log.error({ err: error }, 'start-up reconcile failed'));
+    this.#ready = ready.catch((error: unknown) => { this.#log.error({ err: error }, 'start-up reconcile failed'); });
   }
 
   public capabilities(): { scope: 'local' | 'global' } {

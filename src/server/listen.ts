@@ -49,6 +49,6 @@ function answers(socketPath: string): Promise<boolean> {
       probe.destroy();
       resolve(true);
     });
-    probe.once('error', () => resolve(false));
+    probe.once('error', () => { resolve(false); });
   });
 }

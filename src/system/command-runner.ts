@@ -1,7 +1,7 @@
 export interface RunOptions {
   /** Values replaced by <masked> wherever the command line or its output is reported. */
   readonly secrets?: readonly string[];
-  /** Debian package that provides the binary, named when it is missing. */
+  /** How to get the binary ("Debian package s3fs"), said when it is missing. */
   readonly providedBy?: string;
 }
 

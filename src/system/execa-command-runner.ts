@@ -31,7 +31,7 @@ export class ExecaCommandRunner implements CommandRunner {
     const errPath = join(tmpdir(), `volplex-cmd-${randomUUID()}.err`);
     const out = openSync(outPath, 'wx+', 0o600);
     const err = openSync(errPath, 'wx+', 0o600);
-    let timedOut = false;
+    const clock = { timedOut: false };
     try {
       // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.
       const { execa } = await import('execa');
@@ -43,25 +43,25 @@ export class ExecaCommandRunner implements CommandRunner {
       });
       let abandon = (): void => undefined;
       const abandoned = new Promise<'abandoned'>((resolve) => {
-        abandon = () => resolve('abandoned');
+        abandon = () => { resolve('abandoned'); };
       });
       const timer = setTimeout(() => {
-        timedOut = true;
+        clock.timedOut = true;
         killGroup(child.pid);
         // A process stuck in the kernel (umount of a dead NFS server) cannot die: stop waiting for it.
         setTimeout(abandon, KILL_GRACE_MS).unref();
       }, this.#timeoutMs);
-      const result = await Promise.race([child, abandoned]).finally(() => clearTimeout(timer));
+      const result = await Promise.race([child, abandoned]).finally(() => { clearTimeout(timer); });
       if (result === 'abandoned') {
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
       }
       const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
       const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
       if (result.code === 'ENOENT') {
-        const hint = options.providedBy === undefined ? '' : ` (install the Debian package ${options.providedBy})`;
+        const hint = options.providedBy === undefined ? '' : ` (${options.providedBy})`;
         throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
       }
-      if (timedOut) {
+      if (clock.timedOut) {
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and was killed${tail(stderr)}`);
       }
       if (result.exitCode !== 0) {

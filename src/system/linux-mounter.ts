@@ -16,13 +16,13 @@ export class LinuxMounter implements Mounter {
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
     const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), source, target];
-    await this.#runner.run('mount', args, { secrets: sensitive, providedBy: 'mount' });
+    await this.#runner.run('mount', args, { secrets: sensitive, providedBy: 'Debian package mount' });
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
     try {
       // -f aborts requests to a dead NFS server; -l detaches at once, even if busy.
-      await this.#runner.run('umount', lazy ? ['-f', '-l', target] : [target], { providedBy: 'mount' });
+      await this.#runner.run('umount', lazy ? ['-f', '-l', target] : [target], { providedBy: 'Debian package mount' });
     } catch (error) {
       if (!(await isListed(target))) {
         return;
@@ -75,7 +75,7 @@ async function processesNaming(target: string): Promise<number[]> {
 async function answers(target: string): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+    timer = setTimeout(() => { resolve(false); }, PROBE_TIMEOUT_MS);
   });
   const check = statfs(target).then(() => true, () => false);
   try {

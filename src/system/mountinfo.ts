@@ -30,16 +30,13 @@ export function parseMountinfo(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const fields = line.split(' ');
     const separator = fields.indexOf('-', 6);
-    if (separator < 0 || fields.length < separator + 3) {
+    const [, , , root, mountPoint, options] = fields;
+    const fsType = fields[separator + 1];
+    const source = fields[separator + 2];
+    if (separator < 0 || root === undefined || mountPoint === undefined || options === undefined || fsType === undefined || source === undefined) {
       continue;
     }
-    entries.push({
-      root: unescape(fields[3] as string),
-      mountPoint: unescape(fields[4] as string),
-      options: fields[5] as string,
-      fsType: fields[separator + 1] as string,
-      source: unescape(fields[separator + 2] as string),
-    });
+    entries.push({ root: unescape(root), mountPoint: unescape(mountPoint), options, fsType, source: unescape(source) });
   }
   return entries;
 }

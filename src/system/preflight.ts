@@ -31,8 +31,8 @@ export function tcpReachability(host: string, port: number, timeoutMs: number): 
       socket.destroy();
       resolve(result);
     };
-    socket.setTimeout(timeoutMs, () => done('timeout'));
-    socket.once('connect', () => done('open'));
+    socket.setTimeout(timeoutMs, () => { done('timeout'); });
+    socket.once('connect', () => { done('open'); });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const byCode: Record<string, Reachability> = { ECONNREFUSED: 'refused', ENOTFOUND: 'unresolved', EAI_AGAIN: 'unresolved', ETIMEDOUT: 'timeout' };
       done(byCode[error.code ?? ''] ?? 'unreachable');

@@ -43,7 +43,7 @@ describe('s3fs volumes through the real Docker Engine, and where the secret goes
   });
 
   afterAll(async () => {
-    delete process.env[SECRET_ENV];
+    process.env[SECRET_ENV] = '';
     docker(['rm', '-f', 'e2e-s3-holder']);
     docker(['volume', 'rm', '-f', 'objects', 'wrongbucket']);
     await daemon.stop();

@@ -40,7 +40,7 @@ describe('local volumes with real bind mounts (root)', () => {
   it('is really read-only with ro=true', async () => {
     await harness.service.create('readonly', { device, ro: 'true' });
     const mountpoint = await harness.service.mount('readonly', 'A');
-    expect(() => writeFileSync(join(mountpoint, 'nope'), 'x')).toThrow(/EROFS/);
+    expect(() => { writeFileSync(join(mountpoint, 'nope'), 'x'); }).toThrow(/EROFS/);
     await harness.service.unmount('readonly', 'A');
   });
 

@@ -103,7 +103,7 @@ describe('glusterfs volumes against a real glusterd', () => {
     const mountpoint = await harness.service.mount('healme', 'A');
     const pids = fuseClients('glusterfs', mountpoint);
     expect(pids).toHaveLength(1);
-    process.kill(pids[0] as number, 'SIGKILL');
+    process.kill(Number(pids[0]), 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(() => readdirSync(mountpoint)).toThrow(/ENOTCONN/);
 

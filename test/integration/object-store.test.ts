@@ -91,7 +91,7 @@ describe('s3fs and ossfs volumes against a real S3-compatible server', () => {
     harness = make();
     await harness.service.create('healme', { type: 's3fs', bucket: s3.bucket });
     const mountpoint = await harness.service.mount('healme', 'A');
-    process.kill(fuseClients('s3fs', mountpoint)[0] as number, 'SIGKILL');
+    process.kill(Number(fuseClients('s3fs', mountpoint)[0]), 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await harness.container.get(MountRefcounter).checkHealth();
     expect(harness.service.get('healme').status).toEqual(expect.objectContaining({ mounted: true, backendHealth: 'unhealthy' }));

@@ -10,7 +10,12 @@ try {
   process.exit(0);
 }
 const failedSuites = result.numFailedTestSuites ?? 0;
-const failed = (result.numFailedTests ?? 0) + (result.numRuntimeErrorTestSuites ?? 0);
+const lintFailed = process.env.LINT_FAILED === '1' ? 1 : 0;
+const failed = (result.numFailedTests ?? 0) + (result.numRuntimeErrorTestSuites ?? 0) + lintFailed;
+const passed = (result.numPassedTests ?? 0) + (process.env.LINT_FAILED === '0' ? 1 : 0);
+if (lintFailed === 1) {
+  console.log('failed: eslint (see its report above)');
+}
 const skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
 if (failedSuites > 0) {
   for (const suite of result.testResults.filter((entry) => entry.status === 'failed')) {
@@ -23,4 +28,4 @@ for (const suite of result.testResults) {
     console.log(`skipped: ${test.fullName}`);
   }
 }
-console.log(`${result.numPassedTests ?? 0} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

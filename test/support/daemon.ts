@@ -28,7 +28,7 @@ export async function startDaemon(config: VolplexConfig, configFile = join(confi
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
   const daemon: RunningDaemon = {
     process: child,
     config,

@@ -55,7 +55,7 @@ export function rawExchange(socketPath: string, bytes: string | Buffer, until: R
         resolve(received);
       }
     });
-    socket.on('end', () => resolve(received));
+    socket.on('end', () => { resolve(received); });
     socket.on('error', reject);
     socket.write(bytes);
   });

@@ -23,7 +23,7 @@ export function filesContaining(secret: string, roots: readonly string[]): strin
       } catch {
         return;
       }
-      names.forEach((name) => visit(join(path, name)));
+      names.forEach((name) => { visit(join(path, name)); });
     } else if (info.isFile() && info.size <= MAX_FILE_BYTES) {
       try {
         if (readFileSync(path).includes(needle)) {

@@ -18,7 +18,7 @@ const file = (name: string, text: string): string => {
 };
 
 describe(loadConfig.name, () => {
-  afterAll(() => removeTempDir(dir));
+  afterAll(() => { removeTempDir(dir); });
 
   it('ships config/default.yaml equal to the schema defaults', () => {
     expect(loadConfig(undefined, {})).toEqual(convict(schema, { env: {}, args: [] }).getProperties());
@@ -65,7 +65,7 @@ describe('credential profiles', () => {
     return path;
   };
 
-  afterAll(() => removeTempDir(dir2));
+  afterAll(() => { removeTempDir(dir2); });
 
   it('loads profiles with one secret source each', () => {
     const config = loadConfig(write('credentials:\n  lab: {accessKeyId: a, accessKeySecret: s}\n  prod: {accessKeyId: b, accessKeySecretFile: /run/secrets/p}\n'), {});

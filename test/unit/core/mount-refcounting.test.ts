@@ -134,7 +134,7 @@ describe(MountRefcounter.name, () => {
       const rw = await harness.service.mount('data', 'A');
       const ro = await harness.service.mount('readonly', 'B');
       expect(ro).not.toBe(rw);
-      expect(harness.mounter.actions.filter((action) => action.op === 'mount').map((action) => action.op === 'mount' && action.options)).toEqual([['bind'], ['bind', 'ro']]);
+      expect(harness.mounter.actions.flatMap((action) => (action.op === 'mount' ? [action.options] : []))).toEqual([['bind'], ['bind', 'ro']]);
     });
   });
 

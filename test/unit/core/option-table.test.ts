@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { booleanOption, isAbsolutePath, isInteger, isOneOf, isSubdir } from '../../../src/core/option-checks.js';
-import { maskSensitive, resolveOptions, type OptionTable } from '../../../src/core/option-table.js';
+import { resolveOptions, type OptionTable } from '../../../src/core/option-table.js';
 
 const table: OptionTable = [
   { name: 'volume', description: 'gluster volume name', required: true },
@@ -54,11 +54,5 @@ describe(resolveOptions.name, () => {
       expect(message).toBe('option "secret" for type demo must be at least 8 characters');
       expect(message).not.toContain('short');
     });
-  });
-});
-
-describe(maskSensitive.name, () => {
-  it('replaces sensitive values only', () => {
-    expect(maskSensitive(table, { volume: 'gv0', secret: 'hunter22hunter' })).toEqual({ volume: 'gv0', secret: '<masked>' });
   });
 });

@@ -23,6 +23,6 @@ describe(isValidVolumeName.name, () => {
   });
 
   it('explains the rule in the error', () => {
-    expect(() => assertValidVolumeName('a/b')).toThrow('invalid volume name "a/b": use 1 to 255 characters from [a-zA-Z0-9_.-], starting with a letter or digit');
+    expect(() => { assertValidVolumeName('a/b'); }).toThrow('invalid volume name "a/b": use 1 to 255 characters from [a-zA-Z0-9_.-], starting with a letter or digit');
   });
 });

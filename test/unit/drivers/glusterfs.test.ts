@@ -14,7 +14,7 @@ describe(GlusterfsDriver.name, () => {
   const withDefaults = (servers: string[] = ['gfs1', 'gfs2'], mountOptions: string[] = ['log-level=WARNING']): Harness<FakeMounter> =>
     createHarness({ config: { backends: { glusterfs: { servers, mountOptions } } } });
 
-  afterEach(() => harness.close());
+  afterEach(() => { harness.close(); });
 
   describe('.options', () => {
     it.each<{ desc: string; opts: Record<string, string>; expectedErr: string }>([

@@ -22,7 +22,7 @@ describe(NfsDriver.name, () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  afterEach(() => harness.close());
+  afterEach(() => { harness.close(); });
 
   const make = (mountOptions: string[] = ['hard', 'timeo=600']): Harness<FakeMounter> =>
     createHarness({ config: { backends: { nfs: { server: '127.0.0.1', version: '4.1', mountOptions } } } });

@@ -59,7 +59,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
       await expect(harness.service.mount('bk', 'A')).resolves.toBe(target);
       expect(runner.pending).toBe(0);
       expect(runner.calls[0]?.argv.join(' ')).not.toContain(SECRET);
-      expect(runner.calls[0]?.options).toEqual({ secrets: [SECRET], providedBy: 's3fs' });
+      expect(runner.calls[0]?.options).toEqual({ secrets: [SECRET], providedBy: 'Debian package s3fs' });
       await harness.service.unmount('bk', 'A');
       expect(existsSync(passwd)).toBe(false);
     });

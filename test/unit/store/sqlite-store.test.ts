@@ -17,7 +17,7 @@ describe(SqliteStore.name, () => {
     stateDir = join(dir, 'state');
   });
 
-  afterEach(() => removeTempDir(dir));
+  afterEach(() => { removeTempDir(dir); });
 
   it('keeps its directory 0700 and its files 0600', () => {
     const store = new SqliteStore(stateDir);
@@ -50,7 +50,7 @@ describe(SqliteStore.name, () => {
     expect(store.releaseReference('a', 'nope')).toEqual({ released: false, volumeReferences: 2, backendUsers: 2, backendKey: 'local:k' });
     expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 1, backendUsers: 2, backendKey: 'local:k' });
     expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 0, backendUsers: 1, backendKey: 'local:k' });
-    expect(() => store.deleteVolume('b')).toThrow('volume is in use');
+    expect(() => { store.deleteVolume('b'); }).toThrow('volume is in use');
     expect(store.dropBackend('local:k')).toEqual(['b']);
     expect(store.heldBackends().size).toBe(0);
     store.close();

@@ -20,8 +20,8 @@ describe(ExecaCommandRunner.name, () => {
   });
 
   it('says which package provides a missing binary', async () => {
-    const failure = runner.run('mount.volplex-missing', [], { providedBy: 'glusterfs-client' });
-    await expect(failure).rejects.toThrow('mount.volplex-missing is not installed (install the Debian package glusterfs-client)');
+    const failure = runner.run('mount.volplex-missing', [], { providedBy: 'Debian package glusterfs-client' });
+    await expect(failure).rejects.toThrow('mount.volplex-missing is not installed (Debian package glusterfs-client)');
     expect(await failure.catch((error: unknown) => VolplexError.is(error, 'Unavailable'))).toBe(true);
   });
 

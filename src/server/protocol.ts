@@ -60,10 +60,13 @@ export function decodeCreate(body: Body): CreateRequest {
   return { ...decodeName(body), opts: Object.fromEntries(entries) as Record<string, string> };
 }
 
+// dockerd's mount IDs are 64 hex digits; anything far longer is not from dockerd.
+const MAX_ID_LENGTH = 256;
+
 export function decodeMount(body: Body): MountRequest {
   const id = field(body, 'ID') ?? '';
-  if (typeof id !== 'string') {
-    throw new VolplexError('InvalidParameter', 'request field ID must be a string');
+  if (typeof id !== 'string' || id.length > MAX_ID_LENGTH) {
+    throw new VolplexError('InvalidParameter', `request field ID must be a string of at most ${MAX_ID_LENGTH} characters`);
   }
   return { ...decodeName(body), id };
 }

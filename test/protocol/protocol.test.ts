@@ -122,6 +122,14 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       expect(response.body.Err).toContain(expectedErr);
     });
 
+    it('refuses a mount ID far longer than dockerd sends', async () => {
+      await call('/VolumeDriver.Create', goJson({ Name: 'idcheck', Opts: {} }));
+      const response = await call('/VolumeDriver.Mount', goJson({ Name: 'idcheck', ID: 'i'.repeat(257) }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toBe('request field ID must be a string of at most 256 characters');
+      expect(harness.store.usage('idcheck').references).toBe(0);
+    });
+
     it('refuses a body over the size limit with an Err', async () => {
       const response = await call('/VolumeDriver.Create', goJson({ Name: 'big', Opts: { device: 'x'.repeat(MAX_BODY_BYTES) } }));
       expect(response.status).toBe(413);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,11 +157,38 @@ describe('shipping volplex', () => {
     }, 5 * MINUTES);
   });
 
+  // No systemd runs on these machines: the unit's settings are checked, and its ExecStart is run
+  // as systemd would run it after the README's install steps (the checkout at /opt/volplex).
   describe('as a systemd service', () => {
-    it('has a unit that starts before dockerd, restarts on failure and spares FUSE clients on stop', () => {
-      const unit = readFileSync(join(REPO, 'packaging/systemd/volplex.service'), 'utf8');
-      for (const line of ['Before=docker.service', 'Restart=on-failure', 'KillMode=process', 'ExecStart=/usr/bin/node /opt/volplex/dist/src/cli/main.js serve', 'WantedBy=multi-user.target']) {
-        expect(unit.split('\n')).toContain(line);
+    const unit = readFileSync(join(REPO, 'packaging/systemd/volplex.service'), 'utf8').split('\n');
+    const setting = (key: string): string => unit.find((line) => line.startsWith(`${key}=`))?.slice(key.length + 1) ?? '';
+
+    it('starts before dockerd, restarts on failure and spares FUSE clients on stop', () => {
+      for (const line of ['Before=docker.service', 'Restart=on-failure', 'KillMode=process', 'WantedBy=multi-user.target', 'RequiredBy=docker.service']) {
+        expect(unit).toContain(line);
+      }
+    });
+
+    it('runs a daemon that answers on its socket from its ExecStart and Environment', async () => {
+      const [node = '', ...args] = setting('ExecStart').split(' ');
+      expect(node).toBe('/usr/bin/node');
+      expect(args).toEqual(['/opt/volplex/dist/src/cli/main.js', 'serve']);
+      expect(setting('Environment')).toBe('VOLPLEX_CONFIG=/etc/volplex/config.yaml');
+      const root = join(work, 'systemd');
+      mkdirSync(root);
+      writeFileSync(join(root, 'config.yaml'), stringify({ socket: join(root, 'volplex.sock'), stateDir: join(root, 'state'), mountRoot: join(root, 'state', 'mounts') }));
+      const argv = args.map((arg) => arg.replace('/opt/volplex/', REPO));
+      const daemon = spawn(node, argv, { env: { VOLPLEX_CONFIG: join(root, 'config.yaml'), PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
+      try {
+        let answered = false;
+        for (let tries = 0; tries < 100 && !answered; tries += 1) {
+          answered = await callPlugin(join(root, 'volplex.sock'), '/Plugin.Activate', '').then((reply) => reply.status === 200, () => false);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(answered).toBe(true);
+      } finally {
+        daemon.kill('SIGTERM');
+        await new Promise((resolve) => daemon.once('exit', resolve));
       }
     });
   });

@@ -8,6 +8,7 @@ import { startDaemon, type RunningDaemon } from '../support/daemon.js';
 import { docker, dockerHost, dockerOk, E2E_PLUGIN, E2E_SOCKET, runWithVolume, startHolder } from '../support/docker.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
 import { callPlugin, goJson } from '../support/plugin-client.js';
+import { fuseClients } from '../support/processes.js';
 import { filesContaining, processesWithSecretInArgv } from '../support/secret-scan.js';
 import { s3Service } from '../support/services.js';
 
@@ -70,6 +71,26 @@ describe('s3fs volumes through the real Docker Engine, and where the secret goes
     await call('/VolumeDriver.Unmount', { Name: 'objects', ID: 'leak-check' });
     dockerOk(['rm', '-f', 'e2e-s3-holder']);
     expect(passwdFiles()).toEqual([]);
+  });
+
+  it('keeps the FUSE client and its mount through a kill -9 of the daemon, and adopts them on restart', async () => {
+    startHolder('e2e-s3-holder', 'objects');
+    const mountpoint = (JSON.parse(dockerOk(['volume', 'inspect', 'objects'])) as Array<{ Mountpoint: string }>)[0]?.Mountpoint ?? '';
+    const [client] = fuseClients('s3fs', mountpoint);
+    expect(client).toBeDefined();
+    const config = daemon.config;
+    await daemon.kill();
+    expect(fuseClients('s3fs', mountpoint)).toEqual([client]);
+    daemon = await startDaemon(config);
+    const status = (await call('/VolumeDriver.Get', { Name: 'objects' })).Volume as { Status: Record<string, unknown> };
+    expect(status.Status).toEqual(expect.objectContaining({ mounted: true, references: 1 }));
+    expect(runWithVolume('objects', 'cat /data/from-docker')).toBe('object-data');
+    expect(daemon.output()).toContain(`"adopted":["${mountpoint}"]`);
+    dockerOk(['rm', '-f', 'e2e-s3-holder']);
+    for (let tries = 0; tries < 20 && fuseClients('s3fs', mountpoint).length > 0; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(fuseClients('s3fs', mountpoint)).toEqual([]);
   });
 
   it('never puts the secret in an error', async () => {

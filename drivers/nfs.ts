@@ -11,7 +11,7 @@ import { booleanOption, isAbsolutePath, isOneOf, isSubdir, isTrue } from '../src
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
-import { describeReachability, findProgram, kernelSupports, tcpReachability } from '../src/system/preflight.js';
+import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../src/system/preflight.js';
 
 const NFS_PORT = 2049;
 const REACH_TIMEOUT_MS = 3000;
@@ -73,7 +73,7 @@ export class NfsDriver implements VolumeDriver {
     try {
       await this.#mounter.mount(`${server}:${share}`, target, 'nfs', this.#mountOptions(volume));
     } catch (error) {
-      throw explainFailure(error instanceof Error ? error.message : String(error), { server, share, version: this.#version(volume), kernelHasNfs: await kernelSupports('nfs'), exports: await this.#exports(server) });
+      throw explainFailure(error instanceof Error ? error.message : String(error), { server, share, version: this.#version(volume), kernelHasNfs: await kernelSupports('nfs'), exports: await listNfsExports(this.#runner, server) });
     }
   }
 
@@ -94,16 +94,6 @@ export class NfsDriver implements VolumeDriver {
     const reach = await tcpReachability(server, port, REACH_TIMEOUT_MS);
     if (reach !== 'open') {
       throw new VolplexError('Unavailable', describeReachability(reach, 'NFS server', server, port, REACH_TIMEOUT_MS));
-    }
-  }
-
-  /** The server's export list (NFSv3 MOUNT protocol), or undefined when it will not say. */
-  async #exports(server: string): Promise<string[] | undefined> {
-    try {
-      const { stdout } = await this.#runner.run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' });
-      return stdout.split('\n').map((line) => line.split(/\s+/)[0] ?? '').filter((path) => path !== '');
-    } catch {
-      return undefined;
     }
   }
 

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import type { VolplexConfig } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
-import { describeReachability, findProgram, kernelSupports, tcpReachability } from '../system/preflight.js';
+import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 
 const REACH_TIMEOUT_MS = 3000;
 
@@ -65,11 +65,8 @@ async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
   const server = config.backends.nfs.server;
   if (server !== '') {
     findings.push(await reach('nfs', 'NFS server', server, 2049));
-    const exports = await new ExecaCommandRunner(config.commandTimeout).run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' }).then(
-      ({ stdout }) => stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]).join(', '),
-      () => undefined,
-    );
-    findings.push({ level: 'info', area: 'nfs', text: exports === undefined ? `${server} does not list its exports (NFSv4-only servers do not)` : `${server} exports ${exports || '(nothing)'}` });
+    const exports = await listNfsExports(new ExecaCommandRunner(config.commandTimeout), server);
+    findings.push({ level: 'info', area: 'nfs', text: exports === undefined ? `${server} does not list its exports (NFSv4-only servers do not)` : `${server} exports ${exports.length === 0 ? '(nothing)' : exports.join(', ')}` });
   }
   return findings;
 }

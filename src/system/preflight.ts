@@ -2,6 +2,8 @@ import { access, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
+import type { CommandRunner } from './command-runner.js';
+
 const HELPER_DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 /** Whether the running kernel lists a filesystem type in /proc/filesystems (nfs, nfs4, fuse…). */
@@ -52,5 +54,15 @@ export function describeReachability(result: Reachability, what: string, host: s
       return `cannot resolve ${what} ${host}`;
     case 'unreachable':
       return `${what} ${host} is unreachable (port ${port})`;
+  }
+}
+
+/** An NFS server's export paths (NFSv3 MOUNT protocol, via showmount), or undefined when it will not say. */
+export async function listNfsExports(runner: CommandRunner, server: string): Promise<string[] | undefined> {
+  try {
+    const { stdout } = await runner.run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' });
+    return stdout.split('\n').map((line) => line.split(/\s+/)[0] ?? '').filter((path) => path !== '');
+  } catch {
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import express, { type Request, type Response } from 'express';
 import type { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { errorResponse, unknownEndpoint } from './error-response.js';
-import { decodeBody, decodeCreate, decodeMount, decodeName } from './protocol.js';
+import { decodeBody, decodeId, decodeName, decodeOpts } from './protocol.js';
 import { requestLog } from './request-log.js';
 import { MAX_BODY_BYTES, ROUTES } from './routes.js';
 
@@ -23,18 +23,22 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
       response.status(200).json({ ...result, Err: '' });
     });
   };
+  // Decoded fields also go to the request log line.
   const named = (body: Readonly<Record<string, unknown>>, response: Response): string => {
-    const { name } = decodeName(body);
+    const name = decodeName(body);
     response.locals.volume = name.slice(0, 300);
     return name;
+  };
+  const mountId = (body: Readonly<Record<string, unknown>>, response: Response): string => {
+    const id = decodeId(body);
+    response.locals.id = id.slice(0, 100);
+    return id;
   };
 
   handle(ROUTES.activate, () => ({ Implements: ['VolumeDriver'] }));
   handle(ROUTES.capabilities, () => ({ Capabilities: { Scope: service.capabilities().scope } }));
   handle(ROUTES.create, async (body, response) => {
-    named(body, response);
-    const { name, opts } = decodeCreate(body);
-    await service.create(name, opts);
+    await service.create(named(body, response), decodeOpts(body));
     return {};
   });
   handle(ROUTES.get, (body, response) => {
@@ -43,16 +47,10 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
   });
   handle(ROUTES.list, () => ({ Volumes: service.list().map((volume) => ({ Name: volume.name, Mountpoint: volume.mountpoint })) }));
   handle(ROUTES.mount, async (body, response) => {
-    named(body, response);
-    const { name, id } = decodeMount(body);
-    response.locals.id = id.slice(0, 100);
-    return { Mountpoint: await service.mount(name, id) };
+    return { Mountpoint: await service.mount(named(body, response), mountId(body, response)) };
   });
   handle(ROUTES.unmount, async (body, response) => {
-    named(body, response);
-    const { name, id } = decodeMount(body);
-    response.locals.id = id.slice(0, 100);
-    await service.unmount(name, id);
+    await service.unmount(named(body, response), mountId(body, response));
     return {};
   });
   handle(ROUTES.path, (body, response) => ({ Mountpoint: service.path(named(body, response)) }));

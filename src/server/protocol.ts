@@ -1,17 +1,5 @@
 import { VolplexError } from '../core/errors.js';
 
-export interface NameRequest {
-  readonly name: string;
-}
-
-export interface CreateRequest extends NameRequest {
-  readonly opts: Record<string, string>;
-}
-
-export interface MountRequest extends NameRequest {
-  readonly id: string;
-}
-
 type Body = Readonly<Record<string, unknown>>;
 
 /**
@@ -38,15 +26,17 @@ export function decodeBody(raw: unknown): Body {
   return parsed as Body;
 }
 
-export function decodeName(body: Body): NameRequest {
+/** Name: every call but Activate, List and Capabilities. */
+export function decodeName(body: Body): string {
   const name = field(body, 'Name');
   if (typeof name !== 'string' || name === '') {
     throw new VolplexError('InvalidParameter', 'request field Name must be a non-empty string');
   }
-  return { name };
+  return name;
 }
 
-export function decodeCreate(body: Body): CreateRequest {
+/** Opts of Create: a map of strings; absent or null means none. */
+export function decodeOpts(body: Body): Record<string, string> {
   const opts = field(body, 'Opts') ?? {};
   if (typeof opts !== 'object' || Array.isArray(opts)) {
     throw new VolplexError('InvalidParameter', 'request field Opts must be a map of strings');
@@ -57,18 +47,19 @@ export function decodeCreate(body: Body): CreateRequest {
       throw new VolplexError('InvalidParameter', `option ${JSON.stringify(key)} must be a string, got ${typeof value}`);
     }
   }
-  return { ...decodeName(body), opts: Object.fromEntries(entries) as Record<string, string> };
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 // dockerd's mount IDs are 64 hex digits; anything far longer is not from dockerd.
 const MAX_ID_LENGTH = 256;
 
-export function decodeMount(body: Body): MountRequest {
+/** ID of Mount and Unmount: one container mount point; absent means '' (dockerd before 1.12). */
+export function decodeId(body: Body): string {
   const id = field(body, 'ID') ?? '';
   if (typeof id !== 'string' || id.length > MAX_ID_LENGTH) {
     throw new VolplexError('InvalidParameter', `request field ID must be a string of at most ${MAX_ID_LENGTH} characters`);
   }
-  return { ...decodeName(body), id };
+  return id;
 }
 
 function field(body: Body, name: string): unknown {

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { Mounter, MountState } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
-import type { Volume, VolumeDriver } from './driver.js';
+import type { MountPlan, Volume, VolumeDriver } from './driver.js';
 import { errnoCode, VolplexError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 
@@ -43,9 +43,8 @@ export class MountRefcounter {
   }
 
   /** The volume's Mountpoint, whether or not it is mounted now; `heldKey` is the backend it holds, if any. */
-  public mountpointOf(volume: Volume, driver: VolumeDriver, heldKey: string | null): string {
-    const plan = driver.plan(volume);
-    return join(backendTarget(this.#mountRoot, heldKey ?? backendKey(driver.type, plan.key)), plan.subdir);
+  public mountpointOf(type: string, plan: MountPlan, heldKey: string | null): string {
+    return this.#placement(type, plan, heldKey).mountpoint;
   }
 
   /**
@@ -55,10 +54,7 @@ export class MountRefcounter {
    */
   public async acquire(volume: Volume, driver: VolumeDriver, id: string): Promise<string> {
     const plan = driver.plan(volume);
-    // A volume already in use stays on the backend it holds, even if its plan changed since.
-    const key = this.#store.usage(volume.name).backendKey ?? backendKey(driver.type, plan.key);
-    const target = backendTarget(this.#mountRoot, key);
-    const mountpoint = join(target, plan.subdir);
+    const { key, target, mountpoint } = this.#placement(driver.type, plan, this.#store.usage(volume.name).backendKey);
     await this.#backendLocks.run(key, async () => {
       await this.#ensureBackend(volume, driver, target);
       try {
@@ -109,6 +105,13 @@ export class MountRefcounter {
   /** Unmounts a backend mount nobody counts (start-up reconcile). */
   public async unmountOrphan(target: string, driver: VolumeDriver | undefined): Promise<void> {
     await this.#unmountBackend(target, driver);
+  }
+
+  /** Backend key, mount directory and Mountpoint. A volume in use stays on the backend it holds, even if its plan changed since. */
+  #placement(type: string, plan: MountPlan, heldKey: string | null): { key: string; target: string; mountpoint: string } {
+    const key = heldKey ?? backendKey(type, plan.key);
+    const target = backendTarget(this.#mountRoot, key);
+    return { key, target, mountpoint: join(target, plan.subdir) };
   }
 
   async #ensureBackend(volume: Volume, driver: VolumeDriver, target: string): Promise<void> {

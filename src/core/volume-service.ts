@@ -93,7 +93,7 @@ export class VolumeService {
     try {
       const { volume, driver } = this.#resolve(record);
       const plan = driver.plan(volume);
-      const mountpoint = this.#refcounter.mountpointOf(volume, driver, usage.backendKey);
+      const mountpoint = this.#refcounter.mountpointOf(driver.type, plan, usage.backendKey);
       const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), backendHealth: this.#refcounter.healthOf(usage.backendKey) };
       return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend } };
     } catch (error) {
@@ -172,7 +172,7 @@ export class VolumeService {
   #mountpointOrEmpty(record: VolumeRecord, heldKey: string | null): string {
     try {
       const { volume, driver } = this.#resolve(record);
-      return this.#refcounter.mountpointOf(volume, driver, heldKey);
+      return this.#refcounter.mountpointOf(driver.type, driver.plan(volume), heldKey);
     } catch {
       return '';
     }

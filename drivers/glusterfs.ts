@@ -8,6 +8,7 @@ import type { VolplexConfig } from '../src/config/config.js';
 import { GLUSTERFS_MOUNT_OPTIONS, HOST_PATTERN } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
+import { mergeMountOptions } from '../src/core/mount-options.js';
 import { booleanOption, isSubdir, isTrue } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
@@ -95,14 +96,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   /** The configured defaults overridden by the volume's own, as sorted key=value. */
   #mountOptions(volume: Volume): string[] {
-    const merged = new Map(this.#config.backends.glusterfs.mountOptions.map((option) => option.split('=', 2) as [string, string]));
-    for (const name of Object.keys(GLUSTERFS_MOUNT_OPTIONS)) {
-      const value = volume.options[name];
-      if (value !== undefined) {
-        merged.set(name, value);
-      }
-    }
-    return [...merged].map(([key, value]) => `${key}=${value}`).sort();
+    return mergeMountOptions(this.#config.backends.glusterfs.mountOptions, volume.options, Object.keys(GLUSTERFS_MOUNT_OPTIONS));
   }
 }
 

@@ -7,6 +7,7 @@ import type { VolplexConfig } from '../src/config/config.js';
 import { HOST_PATTERN, NFS_MOUNT_FLAGS, NFS_MOUNT_OPTIONS } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
+import { mergeMountOptions } from '../src/core/mount-options.js';
 import { booleanOption, isAbsolutePath, isOneOf, isSubdir, isTrue } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
@@ -111,25 +112,10 @@ export class NfsDriver implements VolumeDriver {
 
   /** vers=, the configured defaults overridden by the volume's own options, and ro; sorted after vers. */
   #mountOptions(volume: Volume): string[] {
-    const merged = new Map(this.#config.backends.nfs.mountOptions.map((option) => option.split('=', 2) as [string, string | undefined]));
-    for (const name of Object.keys(NFS_MOUNT_OPTIONS)) {
-      if (volume.options[name] !== undefined) {
-        merged.set(name, volume.options[name]);
-      }
-    }
-    for (const flag of NFS_MOUNT_FLAGS) {
-      if (volume.options[flag] !== undefined) {
-        if (isTrue(volume.options[flag])) {
-          merged.set(flag, undefined);
-        } else {
-          merged.delete(flag);
-        }
-      }
-    }
-    if (merged.has('hard') && merged.has('soft')) {
+    const options = mergeMountOptions(this.#config.backends.nfs.mountOptions, volume.options, Object.keys(NFS_MOUNT_OPTIONS), NFS_MOUNT_FLAGS);
+    if (options.includes('hard') && options.includes('soft')) {
       throw new VolplexError('InvalidParameter', 'options "hard" and "soft" exclude each other for type nfs');
     }
-    const options = [...merged].map(([key, value]) => (value === undefined ? key : `${key}=${value}`)).sort();
     return [`vers=${this.#version(volume)}`, ...options, ...(isTrue(volume.options.ro) ? ['ro'] : [])];
   }
 }

@@ -7,6 +7,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "run the tests as root: they mount filesystems and start dockerd" >&2
   exit 1
 fi
+# The services below are machine-wide (glusterd, the NFS ports, the e2e plugin socket): runs queue.
+exec 9>/tmp/volplex-services.lock
+flock 9
 bash test/services/install-packages.sh
 npm run --silent build
 # Typed lint (strictTypeChecked) counts as one more test.

@@ -1,4 +1,4 @@
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, normalize } from 'node:path';
 
 import { inject, injectable } from 'inversify';
@@ -76,22 +76,38 @@ export class LocalDriver implements VolumeDriver {
     return join(this.#config.stateDir, 'volumes', name);
   }
 
-  /** The device's real path, checked against the allowed roots after every symlink is followed. */
+  /**
+   * The device's real path, checked against the allowed roots after every symlink is
+   * followed. The Mounter looks at it: a device may lie on a network mount of the host.
+   */
   async #resolveDevice(device: string, create: boolean): Promise<string> {
-    let real = await realpath(device).catch(() => undefined);
+    let real = await this.#mounter.realpath(device);
     if (real === undefined) {
       if (!create) {
         throw new VolplexError('InvalidParameter', `device ${device} does not exist; create it first or pass -o create=true`);
       }
-      await this.#assertAllowed(join(await realExistingAncestor(device), device.slice(dirname(device).length)), device);
-      await mkdir(device, { recursive: true, mode: 0o755 });
-      real = await realpath(device);
+      await this.#assertAllowed(join(await this.#realExistingAncestor(device), device.slice(dirname(device).length)), device);
+      await this.#mounter.makeDirectory(device);
+      real = await this.#mounter.realpath(device);
+      if (real === undefined) {
+        throw new VolplexError('System', `device ${device} vanished right after it was created`);
+      }
     }
     await this.#assertAllowed(real, device);
-    if (!(await stat(real)).isDirectory()) {
+    if ((await this.#mounter.inspect(real)) !== 'directory') {
       throw new VolplexError('InvalidParameter', `device ${device} is not a directory`);
     }
     return real;
+  }
+
+  /** The real path of the nearest existing ancestor, then the rest of `path` as written. */
+  async #realExistingAncestor(path: string): Promise<string> {
+    const parent = dirname(path);
+    const real = await this.#mounter.realpath(parent);
+    if (real !== undefined || parent === path) {
+      return real ?? parent;
+    }
+    return join(await this.#realExistingAncestor(parent), basename(parent));
   }
 
   async #assertAllowed(real: string, device: string): Promise<void> {
@@ -99,7 +115,7 @@ export class LocalDriver implements VolumeDriver {
     if (own.some((root) => isAtOrBelow(real, root) || isAtOrBelow(root, real))) {
       throw new VolplexError('InvalidParameter', `device ${device} overlaps volplex's own directories (${own.join(', ')})`);
     }
-    const roots = await Promise.all(this.#config.backends.local.allowedRoots.map((root) => realpath(root).catch(() => root)));
+    const roots = await Promise.all(this.#config.backends.local.allowedRoots.map(async (root) => (await this.#mounter.realpath(root)) ?? root));
     if (!roots.some((root) => isAtOrBelow(real, root))) {
       const resolved = real === device ? '' : ` (resolves to ${real})`;
       throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${this.#config.backends.local.allowedRoots.join(', ')} (backends.local.allowedRoots)`);
@@ -109,14 +125,4 @@ export class LocalDriver implements VolumeDriver {
 
 function isAtOrBelow(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
-}
-
-/** The real path of the nearest existing ancestor, then the rest of `path` as written. */
-async function realExistingAncestor(path: string): Promise<string> {
-  const parent = dirname(path);
-  const real = await realpath(parent).catch(() => undefined);
-  if (real !== undefined || parent === path) {
-    return real ?? parent;
-  }
-  return join(await realExistingAncestor(parent), basename(parent));
 }

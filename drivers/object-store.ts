@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 
 import type { ObjectStoreBackendConfig, VolplexConfig } from '../src/config/config.js';
@@ -10,6 +10,7 @@ import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Logger } from '../src/log/logger.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
+import type { Mounter } from '../src/system/mounter.js';
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PROFILE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -53,14 +54,16 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   readonly #flavor: ObjectStoreFlavor;
   readonly #config: VolplexConfig;
   readonly #runner: CommandRunner;
+  readonly #mounter: Mounter;
   readonly #log: Logger;
 
-  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, runner: CommandRunner, log: Logger) {
+  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, runner: CommandRunner, mounter: Mounter, log: Logger) {
     this.#flavor = flavor;
     this.type = flavor.type;
     this.aliases = flavor.aliases;
     this.#config = config;
     this.#runner = runner;
+    this.#mounter = mounter;
     this.#log = log;
     this.options = [
       { name: 'bucket', description: 'the bucket name', required: true, check: (value) => (BUCKET.test(value) ? undefined : 'must be a bucket name: 3 to 63 of [a-z0-9.-]') },
@@ -186,8 +189,11 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   async #verify(volume: Volume, target: string, logFile: string): Promise<void> {
     const facts = { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), credentials: this.#credentialLabel(volume) };
     const readLog = (): Promise<string> => readFile(logFile, 'utf8').catch(() => '');
-    const answer = await settleWithin(stat(join(target, PROBE_NAME)), this.#config.commandTimeout * 1000, async () => hasVerdict(await readLog()));
-    if (answer.outcome === 'done' || (answer.outcome === 'failed' && answer.code === 'ENOENT')) {
+    const deadlineMs = this.#config.commandTimeout * 1000;
+    // Any answer about the probe name, "no such file" included, means the client passed its check.
+    const asked = this.#mounter.inspect(join(target, PROBE_NAME), { mountPoint: target, deadlineMs });
+    const answer = await settleWithin(asked, deadlineMs, async () => hasVerdict(await readLog()));
+    if (answer.outcome === 'done') {
       return;
     }
     const log = await readLog();

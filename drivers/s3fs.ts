@@ -6,6 +6,7 @@ import type { Volume } from '../src/core/driver.js';
 import { booleanOption } from '../src/core/option-checks.js';
 import type { Logger } from '../src/log/logger.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
+import type { Mounter } from '../src/system/mounter.js';
 import { ObjectStoreDriver } from './object-store.js';
 
 /** Any S3-compatible store (AWS, MinIO, Ceph RGW, …) through s3fs-fuse. */
@@ -13,7 +14,7 @@ import { ObjectStoreDriver } from './object-store.js';
 export class S3fsDriver extends ObjectStoreDriver {
   readonly #pathStyle: boolean;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.runner) runner: CommandRunner, @inject(TOKENS.logger) log: Logger) {
+  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.runner) runner: CommandRunner, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.logger) log: Logger) {
     super(
       {
         type: 's3fs',
@@ -23,6 +24,7 @@ export class S3fsDriver extends ObjectStoreDriver {
       },
       config,
       runner,
+      mounter,
       log,
     );
     this.#pathStyle = config.backends.s3fs.pathStyle;

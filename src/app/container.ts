@@ -31,7 +31,7 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind<VolplexConfig>(TOKENS.config).toConstantValue(config);
   container.bind<Logger>(TOKENS.logger).toConstantValue(log);
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);
-  container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner));
+  container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { probeTimeoutMs: config.health.probeTimeout * 1000 }));
   container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? new SqliteStore(config.stateDir));
   container.bind(DriverRegistry).toSelf();
   container.bind(MountRefcounter).toSelf();

@@ -25,6 +25,8 @@ export interface VolplexConfig {
   readonly defaultType: string;
   /** Seconds any external command may run before its process group is killed. */
   readonly commandTimeout: number;
+  /** Seconds: the period of the background probe of held mounts, and how long one probe may take. */
+  readonly health: { readonly interval: number; readonly probeTimeout: number };
   readonly log: { readonly level: LogLevel };
   readonly backends: {
     readonly local: { readonly allowedRoots: readonly string[] };

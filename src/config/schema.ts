@@ -32,6 +32,16 @@ convict.addFormat({
 });
 
 convict.addFormat({
+  name: 'probe-seconds',
+  validate: (value: unknown) => {
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 3600) {
+      throw new Error('must be a whole number of seconds from 1 to 3600');
+    }
+  },
+  coerce: (value: string) => Number(value),
+});
+
+convict.addFormat({
   name: 'socket-path',
   validate: (value: unknown) => {
     assertAbsolute(value);
@@ -174,6 +184,20 @@ export const schema = {
     format: 'command-timeout',
     default: 30,
     env: 'VOLPLEX_COMMAND_TIMEOUT',
+  },
+  health: {
+    interval: {
+      doc: 'Seconds between probes of every held network or FUSE mount (Status backendHealth).',
+      format: 'probe-seconds',
+      default: 15,
+      env: 'VOLPLEX_HEALTH_INTERVAL',
+    },
+    probeTimeout: {
+      doc: 'Seconds a probe of a mount may take before the mount counts as not answering (its child is killed).',
+      format: 'probe-seconds',
+      default: 5,
+      env: 'VOLPLEX_PROBE_TIMEOUT',
+    },
   },
   log: {
     level: {

@@ -1,4 +1,4 @@
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { inject, injectable } from 'inversify';
@@ -7,11 +7,30 @@ import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
-import type { Mounter, MountState } from '../system/mounter.js';
+import type { MountCheck, Mounter } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
 import type { MountPlan, Volume, VolumeDriver } from './driver.js';
 import { errnoCode, VolplexError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
+
+/** Probes of a health round that run at once (each in its own child). */
+const HEALTH_ROUND_PARALLELISM = 8;
+
+/** What volplex last learned about a held backend mount, without touching it again. */
+export interface BackendHealth {
+  readonly health: 'healthy' | 'unhealthy' | 'unknown';
+  /** Why it is unhealthy. */
+  readonly reason?: string;
+  /** When it last answered (RFC 3339), if ever since volplex started. */
+  readonly lastAnswer?: string;
+  readonly checkedAt?: string;
+}
+
+interface HealthRecord {
+  readonly check: MountCheck;
+  readonly checkedAt: number;
+  readonly lastAnswerAt: number | undefined;
+}
 
 /**
  * Counts mounts at two levels for every backend. A volume holds a count per mount ID
@@ -24,7 +43,8 @@ import { KeyedLock } from './keyed-lock.js';
 export class MountRefcounter {
   readonly #backendLocks = new KeyedLock();
   /** What the last probe of each backend mount found, for Status without touching the mount. */
-  readonly #health = new Map<string, MountState>();
+  readonly #health = new Map<string, HealthRecord>();
+  #healthRound: Promise<void> | undefined;
   readonly #store: Store;
   readonly #mounter: Mounter;
   readonly #log: Logger;
@@ -58,7 +78,7 @@ export class MountRefcounter {
     await this.#backendLocks.run(key, async () => {
       await this.#ensureBackend(volume, driver, target);
       try {
-        await ensureDirectory(mountpoint, plan.createSubdir, plan.subdir);
+        await this.#ensureSubdirectory(mountpoint, plan);
         this.#store.addReference(volume.name, id, key);
       } catch (error) {
         if (this.#store.backendUsers(key) === 0) {
@@ -88,23 +108,56 @@ export class MountRefcounter {
     });
   }
 
-  /** The last probe's finding for a held backend: healthy, unhealthy (server or client gone) or unknown. */
-  public healthOf(key: string): 'healthy' | 'unhealthy' | 'unknown' {
-    const state = this.#health.get(backendTarget(this.#mountRoot, key));
-    return state === undefined ? 'unknown' : state === 'mounted' ? 'healthy' : 'unhealthy';
-  }
-
-  /** Probes every held backend mount (periodically, so Status notices a dead server between Mounts). */
-  public async checkHealth(): Promise<void> {
-    for (const key of this.#store.heldBackends().keys()) {
-      const target = backendTarget(this.#mountRoot, key);
-      this.#health.set(target, await this.#mounter.probe(target));
+  /** The last probe's finding for a held backend, with when it last answered. */
+  public healthOf(key: string): BackendHealth {
+    const record = this.#health.get(backendTarget(this.#mountRoot, key));
+    if (record === undefined) {
+      return { health: 'unknown' };
     }
+    const lastAnswer = record.lastAnswerAt === undefined ? {} : { lastAnswer: new Date(record.lastAnswerAt).toISOString() };
+    const checkedAt = new Date(record.checkedAt).toISOString();
+    return record.check.state === 'mounted'
+      ? { health: 'healthy', checkedAt, ...lastAnswer }
+      : { health: 'unhealthy', reason: record.check.reason ?? (record.check.state === 'absent' ? 'not mounted any more' : 'not answering'), checkedAt, ...lastAnswer };
   }
 
-  /** Unmounts a backend mount nobody counts (start-up reconcile). */
-  public async unmountOrphan(target: string, driver: VolumeDriver | undefined): Promise<void> {
-    await this.#unmountBackend(target, driver);
+  /** Probe children killed at their deadline that are still stuck in the kernel. */
+  public get stuckProbes(): number {
+    return this.#mounter.stuckProbes;
+  }
+
+  /**
+   * Probes every held backend mount (periodically, so Status notices a dead server between
+   * Mounts). A round still running is joined, never doubled: a dead server cannot pile up work.
+   */
+  public checkHealth(): Promise<void> {
+    this.#healthRound ??= this.#probeAll().finally(() => { this.#healthRound = undefined; });
+    return this.#healthRound;
+  }
+
+  async #probeAll(): Promise<void> {
+    const targets = [...this.#store.heldBackends().keys()].map((key) => backendTarget(this.#mountRoot, key));
+    const next = { index: 0 };
+    const worker = async (): Promise<void> => {
+      for (let target = targets[next.index++]; target !== undefined; target = targets[next.index++]) {
+        this.#recordHealth(target, await this.#mounter.probe(target));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HEALTH_ROUND_PARALLELISM, targets.length) }, worker));
+  }
+
+  #recordHealth(target: string, check: MountCheck): void {
+    const now = Date.now();
+    const lastAnswerAt = check.state === 'mounted' ? now : this.#health.get(target)?.lastAnswerAt;
+    this.#health.set(target, { check, checkedAt: now, lastAnswerAt });
+  }
+
+  /**
+   * Unmounts a backend mount nobody counts (start-up reconcile). One on a network or FUSE
+   * filesystem is detached lazily without a probe: a dead one must not hold up start-up.
+   */
+  public async unmountOrphan(target: string, remote: boolean, driver: VolumeDriver | undefined): Promise<void> {
+    await this.#unmountBackend(target, driver, remote ? { state: 'stale' } : undefined);
   }
 
   /** Backend key, mount directory and Mountpoint. A volume in use stays on the backend it holds, even if its plan changed since. */
@@ -115,37 +168,40 @@ export class MountRefcounter {
   }
 
   async #ensureBackend(volume: Volume, driver: VolumeDriver, target: string): Promise<void> {
-    const state = await this.#mounter.probe(target);
-    this.#health.set(target, state);
-    if (state === 'mounted') {
+    const check = await this.#mounter.probe(target);
+    this.#recordHealth(target, check);
+    if (check.state === 'mounted') {
       return;
     }
-    if (state === 'stale') {
-      this.#log.warn({ volume: volume.name, target }, 'backend mount is not answering (server or FUSE process gone): remounting');
-      await this.#mounter.unmount(target, true);
+    if (check.state === 'stale') {
+      this.#log.warn({ volume: volume.name, target, reason: check.reason }, 'backend mount is not answering (server or FUSE process gone): replacing it');
+      // Detached lazily and its client ended: a stopped client would never let go otherwise.
+      await this.#mounter.abandon(target);
     }
+    // The mount root is on a local filesystem, and nothing is mounted at target now.
     const madeDirectory = await mkdir(target, { recursive: true, mode: 0o755 });
     try {
       await driver.mount(volume, target);
     } catch (error) {
       await this.#mounter.abandon(target).catch((cleanupError: unknown) => { this.#log.error({ err: cleanupError, target }, 'could not clean up after a failed mount'); });
       if (madeDirectory !== undefined) {
-        await rmdir(target).catch(() => undefined);
+        await this.#removeMountDirectory(target);
       }
       await driver.cleanup(target);
       throw error;
     }
-    this.#health.set(target, 'mounted');
+    this.#recordHealth(target, { state: 'mounted' });
     this.#log.info({ volume: volume.name, type: driver.type, target }, 'backend mounted');
   }
 
-  async #unmountBackend(target: string, driver: VolumeDriver | undefined): Promise<void> {
-    const state = await this.#mounter.probe(target);
-    if (state === 'stale') {
+  /** `known` skips the probe: what the caller already knows of the mount. */
+  async #unmountBackend(target: string, driver: VolumeDriver | undefined, known = this.#knownStale(target)): Promise<void> {
+    const check = known ?? (await this.#mounter.probe(target));
+    if (check.state === 'stale') {
       // A plain umount of a mount whose server is gone can block in the kernel.
       this.#log.warn({ target }, 'backend mount is not answering: detaching it lazily');
       await this.#mounter.unmount(target, true);
-    } else if (state === 'mounted') {
+    } else if (check.state === 'mounted') {
       try {
         await this.#mounter.unmount(target, false);
       } catch (error) {
@@ -153,32 +209,48 @@ export class MountRefcounter {
         await this.#mounter.unmount(target, true);
       }
     }
+    await this.#removeMountDirectory(target);
+    await driver?.cleanup(target);
+    this.#health.delete(target);
+    this.#log.info({ target }, 'backend unmounted');
+  }
+
+  /** A mount the last probe found dead needs no new probe before a lazy detach. */
+  #knownStale(target: string): MountCheck | undefined {
+    const check = this.#health.get(target)?.check;
+    return check?.state === 'stale' ? check : undefined;
+  }
+
+  /** Removes a backend mount's directory once the mount table no longer lists it. rmdir never removes data. */
+  async #removeMountDirectory(target: string): Promise<void> {
+    if (await this.#mounter.isListed(target)) {
+      this.#log.warn({ target }, 'backend mount directory kept: something is still mounted there');
+      return;
+    }
     await rmdir(target).catch((error: unknown) => {
       if (errnoCode(error) !== 'ENOENT') {
         this.#log.warn({ target, err: error }, 'could not remove the backend mount directory');
       }
     });
-    await driver?.cleanup(target);
-    this.#health.delete(target);
-    this.#log.info({ target }, 'backend unmounted');
   }
-}
 
-async function ensureDirectory(path: string, create: boolean, subdir: string): Promise<void> {
-  const found = await stat(path).catch((error: unknown) => {
-    if (errnoCode(error) === 'ENOENT') {
-      return undefined;
+  /** The volume's directory inside its backend mount: checked, or made, by the Mounter (in a child on network mounts). */
+  async #ensureSubdirectory(mountpoint: string, plan: MountPlan): Promise<void> {
+    if (plan.subdir === '') {
+      return;
     }
-    throw VolplexError.wrap(error, 'backend mount is not usable');
-  });
-  if (found?.isDirectory() === true) {
-    return;
+    const kind = await this.#mounter.inspect(mountpoint).catch((error: unknown) => {
+      throw VolplexError.wrap(error, 'backend mount is not usable');
+    });
+    if (kind === 'directory') {
+      return;
+    }
+    if (kind === 'other') {
+      throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(plan.subdir)} exists on the backend but is not a directory`);
+    }
+    if (!plan.createSubdir) {
+      throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(plan.subdir)} does not exist on the backend (create it, or set createSubdir)`);
+    }
+    await this.#mounter.makeDirectory(mountpoint);
   }
-  if (found !== undefined) {
-    throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(subdir)} exists on the backend but is not a directory`);
-  }
-  if (!create) {
-    throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(subdir)} does not exist on the backend (create it, or set createSubdir)`);
-  }
-  await mkdir(path, { recursive: true, mode: 0o755 });
 }

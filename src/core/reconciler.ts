@@ -7,6 +7,7 @@ import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
+import { isRemoteFilesystem } from '../system/filesystem-kinds.js';
 import type { Mounter } from '../system/mounter.js';
 import { backendTarget, typeOfBackendKey, typeOfTarget } from './backend-key.js';
 import { DriverRegistry } from './driver-registry.js';
@@ -51,7 +52,8 @@ export class Reconciler {
   }
 
   public async run(): Promise<ReconcileReport> {
-    const mounted = new Set((await this.#mounter.listBelow(this.#mountRoot)).map((entry) => entry.mountPoint));
+    const entries = new Map((await this.#mounter.listBelow(this.#mountRoot)).map((entry) => [entry.mountPoint, entry]));
+    const mounted = new Set(entries.keys());
     const expected = new Set<string>();
     const report: ReconcileReport = { adopted: [], dropped: [], unmounted: [] };
     for (const key of this.#store.heldBackends().keys()) {
@@ -67,7 +69,7 @@ export class Reconciler {
     }
     const orphans = [...mounted].filter((path) => !isAtOrBelowAny(path, expected)).sort((a, b) => b.length - a.length);
     for (const target of orphans) {
-      await this.#refcounter.unmountOrphan(target, this.#registry.find(typeOfTarget(target) ?? ''));
+      await this.#refcounter.unmountOrphan(target, isRemoteFilesystem(entries.get(target)?.fsType ?? ''), this.#registry.find(typeOfTarget(target) ?? ''));
       report.unmounted.push(target);
     }
     await this.#removeEmptyDirectories(expected);

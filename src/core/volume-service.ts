@@ -94,7 +94,7 @@ export class VolumeService {
       const { volume, driver } = this.#resolve(record);
       const plan = driver.plan(volume);
       const mountpoint = this.#refcounter.mountpointOf(driver.type, plan, usage.backendKey);
-      const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), backendHealth: this.#refcounter.healthOf(usage.backendKey) };
+      const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), ...this.#healthStatus(usage.backendKey) };
       return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend } };
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
@@ -154,6 +154,19 @@ export class VolumeService {
         this.#log.info({ volume: name }, 'volume removed');
       }),
     );
+  }
+
+  /** Status fields from the last probe of a held backend mount: never a probe of its own. */
+  #healthStatus(key: string): Record<string, unknown> {
+    const health = this.#refcounter.healthOf(key);
+    const stuck = this.#refcounter.stuckProbes;
+    return {
+      backendHealth: health.health,
+      ...(health.reason === undefined ? {} : { backendHealthReason: health.reason }),
+      ...(health.lastAnswer === undefined ? {} : { backendLastAnswer: health.lastAnswer }),
+      ...(health.checkedAt === undefined ? {} : { backendCheckedAt: health.checkedAt }),
+      ...(stuck === 0 ? {} : { stuckProbeChildren: stuck }),
+    };
   }
 
   #require(name: string): VolumeRecord {

@@ -3,11 +3,25 @@ export interface RunOptions {
   readonly secrets?: readonly string[];
   /** How to get the binary ("Debian package s3fs"), said when it is missing. */
   readonly providedBy?: string;
+  /** A shorter limit than the configured command timeout, in milliseconds. */
+  readonly timeoutMs?: number;
 }
 
 export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** How a check ended: it exited (with any status), or it ran into its deadline and was killed. */
+export type CheckOutcome =
+  | { readonly status: 'exited'; readonly exitCode: number; readonly stdout: string; readonly stderr: string }
+  | { readonly status: 'deadline' };
+
+export interface RunningCheck {
+  /** Settles by the deadline at the latest, even when the child cannot die (stuck in the kernel). */
+  readonly outcome: Promise<CheckOutcome>;
+  /** Settles when the child is really gone; a child stuck in D state may never get there. */
+  readonly gone: Promise<void>;
 }
 
 /** The only way volplex runs external programs: argv arrays, never a shell. */
@@ -19,4 +33,10 @@ export interface CommandRunner {
    * or the time ran out, System when it exited non-zero.
    */
   run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  /**
+   * Runs a short command that may block on a dead filesystem (a stat inside a mount). At
+   * `deadlineMs` the child gets SIGKILL and `outcome` answers "deadline" at once: nobody
+   * waits for a child that cannot die. Never rejects, but for a missing binary.
+   */
+  check(file: string, args: readonly string[], deadlineMs: number): RunningCheck;
 }

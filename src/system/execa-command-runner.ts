@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { VolplexError } from '../core/errors.js';
-import type { CommandResult, CommandRunner, RunOptions } from './command-runner.js';
+import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
 import { maskSecrets } from './mask.js';
 
 const MAX_REPORTED_OUTPUT = 2000;
 const KILL_GRACE_MS = 2000;
+const MAX_CHECK_OUTPUT = 64 * 1024;
+// Only what mount helpers need: never the daemon's environment, which may hold secrets.
+const commandEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' });
 
 /**
  * Runs commands with execa. Output goes to private files rather than pipes: FUSE
@@ -32,13 +35,13 @@ export class ExecaCommandRunner implements CommandRunner {
     const out = openSync(outPath, 'wx+', 0o600);
     const err = openSync(errPath, 'wx+', 0o600);
     const clock = { timedOut: false };
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     try {
       // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.
       const { execa } = await import('execa');
       const child = execa(file, [...args], {
         reject: false, stdin: 'ignore', stdout: asFd(out), stderr: asFd(err), detached: true, cleanup: false,
-        // Only what mount helpers need: never the daemon's environment, which may hold secrets.
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+        env: commandEnv(),
         extendEnv: false,
       });
       let abandon = (): void => undefined;
@@ -50,10 +53,10 @@ export class ExecaCommandRunner implements CommandRunner {
         killGroup(child.pid);
         // A process stuck in the kernel (umount of a dead NFS server) cannot die: stop waiting for it.
         setTimeout(abandon, KILL_GRACE_MS).unref();
-      }, this.#timeoutMs);
+      }, timeoutMs);
       const result = await Promise.race([child, abandoned]).finally(() => { clearTimeout(timer); });
       if (result === 'abandoned') {
-        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
+        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
       }
       const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
       const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
@@ -62,7 +65,7 @@ export class ExecaCommandRunner implements CommandRunner {
         throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
       }
       if (clock.timedOut) {
-        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${this.#timeoutMs / 1000} s and was killed${tail(stderr)}`);
+        throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and was killed${tail(stderr)}`);
       }
       if (result.exitCode !== 0) {
         const status = result.exitCode === undefined ? `was killed by ${result.signal ?? 'a signal'}` : `exited with status ${result.exitCode}`;
@@ -75,6 +78,29 @@ export class ExecaCommandRunner implements CommandRunner {
       rmSync(outPath, { force: true });
       rmSync(errPath, { force: true });
     }
+  }
+
+  public check(file: string, args: readonly string[], deadlineMs: number): RunningCheck {
+    // Boxed: a subprocess is thenable, and a promise of it would wait for its exit.
+    const started = import('execa').then(({ execa }) => ({
+      child: execa(file, [...args], { reject: false, stdin: 'ignore', env: commandEnv(), extendEnv: false, maxBuffer: MAX_CHECK_OUTPUT, encoding: 'utf8' }),
+    }));
+    const exited = started.then(({ child }) => child);
+    const outcome = new Promise<CheckOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        void started.then(({ child }) => child.kill('SIGKILL'));
+        resolve({ status: 'deadline' });
+      }, deadlineMs);
+      exited.then((result) => {
+        clearTimeout(timer);
+        if (result.code === 'ENOENT') {
+          reject(new VolplexError('Unavailable', `${file} is not installed`));
+          return;
+        }
+        resolve({ status: 'exited', exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr });
+      }, reject);
+    });
+    return { outcome, gone: exited.then(() => undefined) };
   }
 }
 

@@ -1,34 +1,54 @@
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
 
+import { errnoCode } from '../core/errors.js';
 import type { CommandRunner } from './command-runner.js';
-import { listsMountPoint, MOUNTINFO_PATH, readMountinfo, type MountEntry } from './mountinfo.js';
-import type { Mounter, MountState } from './mounter.js';
+import { isRemoteFilesystem } from './filesystem-kinds.js';
+import { MountProbe, type Ownership, type PathKind } from './mount-probe.js';
+import { MountTable } from './mount-table.js';
+import type { MountEntry } from './mountinfo.js';
+import type { InspectOptions, MountCheck, Mounter } from './mounter.js';
 
-/** A hung network mount must not hang a probe: answer "stale" after this long. */
-const PROBE_TIMEOUT_MS = 5000;
+const PROVIDED_BY = { providedBy: 'Debian package mount' };
+const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
+/**
+ * Mounts through mount(8)/umount(8), the mount table for what is mounted, and node:fs for
+ * paths on local filesystems only: anything on a network or FUSE mount is looked at by
+ * the MountProbe's children.
+ */
 export class LinuxMounter implements Mounter {
   readonly #runner: CommandRunner;
+  readonly #table: MountTable;
+  readonly #probe: MountProbe;
 
-  public constructor(runner: CommandRunner) {
+  public constructor(runner: CommandRunner, options: { readonly table?: MountTable; readonly probeTimeoutMs?: number } = {}) {
     this.#runner = runner;
+    this.#table = options.table ?? new MountTable();
+    this.#probe = new MountProbe(runner, options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
+  }
+
+  public get stuckProbes(): number {
+    return this.#probe.stuckChildren;
   }
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
-    const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), source, target];
-    await this.#runner.run('mount', args, { secrets: sensitive, providedBy: 'Debian package mount' });
+    const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
+    await this.#runner.run('mount', args, { secrets: sensitive, ...PROVIDED_BY });
+    // A bind mount shows the type of the filesystem its source lives on.
+    const fsType = fstype === '' ? ((await this.#table.filesystemOf(source))?.fsType ?? 'none') : fstype;
+    this.#table.noteMounted({ mountPoint: target, root: '/', fsType, source, options: options.join(',') });
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
     try {
-      // -f aborts requests to a dead NFS server; -l detaches at once, even if busy.
-      await this.#runner.run('umount', lazy ? ['-f', '-l', target] : [target], { providedBy: 'Debian package mount' });
+      // -c: no path canonicalization, which would stat a dead mount. -f aborts requests to a dead server; -l detaches at once.
+      await this.#runner.run('umount', lazy ? ['-c', '-f', '-l', '--', target] : ['-c', '--', target], PROVIDED_BY);
     } catch (error) {
-      if (!(await isListed(target))) {
-        return;
+      if (await this.#table.lookupExact(target) !== undefined) {
+        throw error;
       }
-      throw error;
     }
+    this.#table.noteUnmounted(target);
   }
 
   public async abandon(target: string): Promise<void> {
@@ -42,21 +62,73 @@ export class LinuxMounter implements Mounter {
     }
   }
 
-  public async probe(target: string): Promise<MountState> {
-    if (!(await isListed(target))) {
-      return 'absent';
+  public async probe(target: string): Promise<MountCheck> {
+    const entry = await this.#table.lookup(target);
+    if (entry === undefined) {
+      return { state: 'absent' };
     }
-    return (await answers(target)) ? 'mounted' : 'stale';
+    if (!isRemoteFilesystem(entry.fsType)) {
+      return { state: 'mounted' };
+    }
+    const result = await this.#probe.answers(target);
+    return result.answered ? { state: 'mounted' } : { state: 'stale', reason: result.reason };
   }
 
-  public async listBelow(root: string): Promise<MountEntry[]> {
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    return (await readMountinfo()).filter((entry) => entry.mountPoint.startsWith(prefix));
+  public async isListed(target: string): Promise<boolean> {
+    return (await this.#table.lookupExact(target)) !== undefined;
+  }
+
+  public listBelow(root: string): Promise<MountEntry[]> {
+    return this.#table.below(root);
+  }
+
+  public async inspect(path: string, options: InspectOptions = {}): Promise<PathKind> {
+    const remote = options.mountPoint ?? (await this.#remoteMountHolding(path));
+    if (remote !== undefined) {
+      return this.#probe.inspect(remote, path, options.deadlineMs);
+    }
+    const found = await stat(path).catch((error: unknown) => {
+      if (errnoCode(error) === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    });
+    return found === undefined ? 'missing' : found.isDirectory() ? 'directory' : 'other';
+  }
+
+  public async makeDirectory(path: string, ownership: Ownership = {}): Promise<void> {
+    const remote = await this.#remoteMountHolding(path);
+    if (remote !== undefined) {
+      await this.#probe.makeDirectory(remote, path, ownership);
+      return;
+    }
+    await mkdir(path, { recursive: true, mode: ownership.mode ?? 0o755 });
+    await applyOwnership(path, ownership);
+  }
+
+  public async realpath(path: string): Promise<string | undefined> {
+    const remote = await this.#remoteMountHolding(path);
+    if (remote !== undefined) {
+      return this.#probe.realpath(remote, path);
+    }
+    return realpath(path).catch(() => undefined);
+  }
+
+  /** The mount point of the network or FUSE mount holding path, if one does. */
+  async #remoteMountHolding(path: string): Promise<string | undefined> {
+    const entry = await this.#table.filesystemOf(path);
+    return entry !== undefined && isRemoteFilesystem(entry.fsType) ? entry.mountPoint : undefined;
   }
 }
 
-async function isListed(target: string): Promise<boolean> {
-  return listsMountPoint(await readFile(MOUNTINFO_PATH, 'utf8'), target);
+async function applyOwnership(path: string, ownership: Ownership): Promise<void> {
+  if (ownership.mode !== undefined) {
+    // mkdir's mode passes through the umask; chmod does not.
+    await chmod(path, ownership.mode);
+  }
+  if (ownership.uid !== undefined || ownership.gid !== undefined) {
+    await chown(path, ownership.uid ?? -1, ownership.gid ?? -1);
+  }
 }
 
 /** Processes (other than us) with target as one of their arguments. */
@@ -69,18 +141,4 @@ async function processesNaming(target: string): Promise<number[]> {
     }),
   );
   return found.filter((pid): pid is number => pid !== undefined);
-}
-
-// statfs always reaches the server or FUSE process; stat may be answered from the attribute cache.
-async function answers(target: string): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => { resolve(false); }, PROBE_TIMEOUT_MS);
-  });
-  const check = statfs(target).then(() => true, () => false);
-  try {
-    return await Promise.race([check, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

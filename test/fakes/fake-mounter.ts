@@ -1,14 +1,23 @@
+import { mkdir, realpath, stat } from 'node:fs/promises';
+
+import { VolplexError } from '../../src/core/errors.js';
+import type { Ownership, PathKind } from '../../src/system/mount-probe.js';
 import type { MountEntry } from '../../src/system/mountinfo.js';
-import type { Mounter, MountState } from '../../src/system/mounter.js';
+import type { InspectOptions, MountCheck, Mounter } from '../../src/system/mounter.js';
 
 export type MounterAction =
   | { readonly op: 'mount'; readonly source: string; readonly target: string; readonly fstype: string; readonly options: readonly string[] }
   | { readonly op: 'unmount'; readonly target: string; readonly lazy: boolean }
   | { readonly op: 'abandon'; readonly target: string };
 
-/** An in-memory mount table with a log of every action, and failures scripted by the test. */
+/**
+ * An in-memory mount table with a log of every action, and failures scripted by the test.
+ * Paths are looked at with node:fs (tests use plain directories), except below a mount
+ * marked stale, which does not answer.
+ */
 export class FakeMounter implements Mounter {
   public readonly actions: MounterAction[] = [];
+  public stuckProbes = 0;
   readonly #table = new Map<string, MountEntry & { stale: boolean }>();
   readonly #mountFailures: Error[] = [];
   readonly #unmountFailures: Error[] = [];
@@ -71,12 +80,40 @@ export class FakeMounter implements Mounter {
     this.#table.delete(target);
   }
 
-  public async probe(target: string): Promise<MountState> {
+  public async probe(target: string): Promise<MountCheck> {
     const entry = this.#table.get(target);
     if (entry === undefined) {
-      return 'absent';
+      return { state: 'absent' };
     }
-    return entry.stale ? 'stale' : 'mounted';
+    return entry.stale ? { state: 'stale', reason: 'no answer within 5 s' } : { state: 'mounted' };
+  }
+
+  public async isListed(target: string): Promise<boolean> {
+    return this.#table.has(target);
+  }
+
+  public async inspect(path: string, _options?: InspectOptions): Promise<PathKind> {
+    this.#assertAnswers(path);
+    const found = await stat(path).catch(() => undefined);
+    return found === undefined ? 'missing' : found.isDirectory() ? 'directory' : 'other';
+  }
+
+  public async makeDirectory(path: string, ownership: Ownership = {}): Promise<void> {
+    this.#assertAnswers(path);
+    await mkdir(path, { recursive: true, mode: ownership.mode ?? 0o755 });
+  }
+
+  public async realpath(path: string): Promise<string | undefined> {
+    this.#assertAnswers(path);
+    return realpath(path).catch(() => undefined);
+  }
+
+  #assertAnswers(path: string): void {
+    for (const [mountPoint, entry] of this.#table) {
+      if (entry.stale && (path === mountPoint || path.startsWith(`${mountPoint}/`))) {
+        throw new VolplexError('Unavailable', 'the backend mount did not answer: no answer within 5 s');
+      }
+    }
   }
 
   public async listBelow(root: string): Promise<MountEntry[]> {

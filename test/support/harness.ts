@@ -41,6 +41,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     scope: 'local',
     defaultType: 'local',
     commandTimeout: 10,
+    health: { interval: 15, probeTimeout: 5 },
     log: { level: 'silent' },
     backends: {
       local: { allowedRoots: [join(root, 'devices')] },

@@ -139,12 +139,12 @@ describe(MountRefcounter.name, () => {
   });
 
   describe('when the backend mount went stale', () => {
-    it('lazily unmounts and mounts again on the next Mount', async () => {
+    it('abandons it (lazy detach, client ended) and mounts again on the next Mount', async () => {
       const mountpoint = await harness.service.mount('data', 'A');
       harness.mounter.markStale(mountpoint);
       await harness.service.mount('data', 'B');
       expect(harness.mounter.actions.slice(-2)).toEqual([
-        { op: 'unmount', target: mountpoint, lazy: true },
+        { op: 'abandon', target: mountpoint },
         expect.objectContaining({ op: 'mount', target: mountpoint }),
       ]);
       expect(harness.store.usage('data').references).toBe(2);

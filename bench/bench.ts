@@ -13,9 +13,14 @@ import { makeTempDir, removeTempDir, testConfig } from '../test/support/harness.
  * bare node:http floor server, drives both over their unix sockets with the same request
  * shapes, and prints per-phase p50/p99 latency and server CPU time per request.
  */
-const { values } = parseArgs({ options: { volumes: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: { volumes: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '16' }, mounted: { type: 'string', default: '10,1000,5000' }, sample: { type: 'string', default: '200' } },
+});
 const N = Number(values.volumes);
 const C = Number(values.concurrency);
+/** Mount/Unmount cost is measured with this many other volumes mounted, at each level. */
+const MOUNTED_LEVELS = values.mounted.split(',').filter((level) => level !== '').map(Number);
+const SAMPLE = Number(values.sample);
 const CLOCK_TICKS_PER_SECOND = 100;
 
 interface PhaseResult {
@@ -103,6 +108,62 @@ function print(title: string, rows: readonly PhaseResult[], floor: readonly Phas
   });
 }
 
+interface ScalingRow {
+  readonly mounted: number;
+  readonly mountMicros: number;
+  readonly unmountMicros: number;
+}
+
+/** The bare `mount --bind` + `umount` processes spawned with execa from a minimal node process. */
+async function mountFloor(root: string): Promise<{ mountMicros: number; umountMicros: number }> {
+  const script = fileURLToPath(new URL('./mount-floor.js', import.meta.url));
+  const child = spawn(process.execPath, [script, join(root, 'floor-mounts'), String(SAMPLE), String(C)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(text) as { mountMicros: number; umountMicros: number };
+}
+
+/** Daemon CPU per Mount and per Unmount of SAMPLE volumes while `level` others stay mounted. */
+async function mountScaling(socketPath: string, pid: number): Promise<ScalingRow[]> {
+  const rows: ScalingRow[] = [];
+  let mounted = 0;
+  const background = (from: number, to: number): Phase[] => [
+    ['bg-create', '/VolumeDriver.Create', (i) => ({ Name: `bg-${from + i}`, Opts: { type: 'local' } }), to - from],
+    ['bg-mount', '/VolumeDriver.Mount', (i) => ({ Name: `bg-${from + i}`, ID: 'bg' }), to - from],
+  ];
+  await runPhase(socketPath, pid, ['sample-create', '/VolumeDriver.Create', (i) => ({ Name: `sample-${i}`, Opts: { type: 'local' } }), SAMPLE]);
+  for (const level of MOUNTED_LEVELS) {
+    for (const phase of background(mounted, level)) {
+      await runPhase(socketPath, pid, phase);
+    }
+    mounted = Math.max(mounted, level);
+    const mount = await runPhase(socketPath, pid, ['sample-mount', '/VolumeDriver.Mount', (i) => ({ Name: `sample-${i}`, ID: `s-${level}` }), SAMPLE]);
+    const unmount = await runPhase(socketPath, pid, ['sample-unmount', '/VolumeDriver.Unmount', (i) => ({ Name: `sample-${i}`, ID: `s-${level}` }), SAMPLE]);
+    rows.push({ mounted: level, mountMicros: mount.cpuMicrosPerRequest, unmountMicros: unmount.cpuMicrosPerRequest });
+  }
+  for (const phase of [
+    ['bg-unmount', '/VolumeDriver.Unmount', (i: number) => ({ Name: `bg-${i}`, ID: 'bg' }), mounted],
+    ['bg-remove', '/VolumeDriver.Remove', (i: number) => ({ Name: `bg-${i}` }), mounted],
+    ['sample-remove', '/VolumeDriver.Remove', (i: number) => ({ Name: `sample-${i}` }), SAMPLE],
+  ] as const) {
+    await runPhase(socketPath, pid, phase);
+  }
+  return rows;
+}
+
+function printScaling(rows: readonly ScalingRow[], floor: { mountMicros: number; umountMicros: number }): void {
+  process.stdout.write(`\nMount/Unmount daemon CPU with other volumes mounted (${SAMPLE} of each, concurrency ${C}); floor: bare mount --bind ${floor.mountMicros.toFixed(0)} µs, umount ${floor.umountMicros.toFixed(0)} µs (spawned with execa from a minimal node)\n`);
+  process.stdout.write('mounted   mount µs  ratio   unmount µs  ratio   vs first level\n');
+  const first = rows[0];
+  for (const row of rows) {
+    const growth = first === undefined ? 1 : (row.mountMicros + row.unmountMicros) / (first.mountMicros + first.unmountMicros);
+    process.stdout.write(
+      `${String(row.mounted).padStart(7)} ${row.mountMicros.toFixed(0).padStart(10)} ${(row.mountMicros / floor.mountMicros).toFixed(2).padStart(6)} ${row.unmountMicros.toFixed(0).padStart(12)} ${(row.unmountMicros / floor.umountMicros).toFixed(2).padStart(6)} ${growth.toFixed(2).padStart(10)}x\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const root = makeTempDir('bench');
   const config = testConfig(root, { log: { level: 'info' } });
@@ -129,6 +190,9 @@ async function main(): Promise<void> {
     const totalFloor = floorResults.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
     process.stdout.write(`\nrestart with ${N} volumes mounted: socket answering ${restartMs.toFixed(0)} ms after spawn (node start-up included)\n`);
     process.stdout.write(`overall daemon CPU per request: ${(totalCpu / results.reduce((s, r) => s + r.requests, 0)).toFixed(0)} µs, ${(totalCpu / totalFloor).toFixed(1)}x the floor\n`);
+    if (MOUNTED_LEVELS.length > 0) {
+      printScaling(await mountScaling(daemon.config.socket, daemon.process.pid as number), await mountFloor(root));
+    }
   } finally {
     floor.kill('SIGTERM');
     await daemon.stop();

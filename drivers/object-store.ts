@@ -9,7 +9,6 @@ import { booleanOption, isInteger, isSubdir, isTrue } from '../src/core/option-c
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Logger } from '../src/log/logger.js';
-import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -53,16 +52,14 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   public readonly options: OptionTable;
   readonly #flavor: ObjectStoreFlavor;
   readonly #config: VolplexConfig;
-  readonly #runner: CommandRunner;
   readonly #mounter: Mounter;
   readonly #log: Logger;
 
-  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, runner: CommandRunner, mounter: Mounter, log: Logger) {
+  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, mounter: Mounter, log: Logger) {
     this.#flavor = flavor;
     this.type = flavor.type;
     this.aliases = flavor.aliases;
     this.#config = config;
-    this.#runner = runner;
     this.#mounter = mounter;
     this.#log = log;
     this.options = [
@@ -99,6 +96,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   }
 
   public async mount(volume: Volume, target: string): Promise<void> {
+    // The client's start and its verdict share one commandTimeout.
+    const deadline = Date.now() + this.#config.commandTimeout * 1000;
     const bucket = requiredOption(volume.options, 'bucket');
     const prefix = volume.options.prefix ?? '';
     const key = await this.#accessKey(volume);
@@ -114,8 +113,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
       ...['passwd_file', passwdFile, 'url', url, 'logfile', logFile, 'dbglevel', 'err', 'connect_timeout', String(connectTimeout), 'retries', '2'].flatMap((value, index, all) => (index % 2 === 0 ? ['-o', `${value}=${all[index + 1] ?? ''}`] : [])),
       ...this.#clientOptions(volume).flatMap((option) => ['-o', option]),
     ];
-    await this.#runner.run(this.#backend.binary, args, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
-    await this.#verify(volume, target, logFile);
+    await this.#mounter.mountWithClient(this.#backend.binary, args, target, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
+    await this.#verify(volume, target, logFile, Math.max(1000, deadline - Date.now()));
   }
 
   public async cleanup(target: string): Promise<void> {
@@ -186,10 +185,9 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
    * The client daemonizes before it checks endpoint, key and bucket: ask the mount (the
    * answer waits for that check) while watching the client's log for its verdict.
    */
-  async #verify(volume: Volume, target: string, logFile: string): Promise<void> {
+  async #verify(volume: Volume, target: string, logFile: string, deadlineMs: number): Promise<void> {
     const facts = { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), credentials: this.#credentialLabel(volume) };
     const readLog = (): Promise<string> => readFile(logFile, 'utf8').catch(() => '');
-    const deadlineMs = this.#config.commandTimeout * 1000;
     // Any answer about the probe name, "no such file" included, means the client passed its check.
     const asked = this.#mounter.inspect(join(target, PROBE_NAME), { mountPoint: target, deadlineMs });
     const answer = await settleWithin(asked, deadlineMs, async () => hasVerdict(await readLog()));

@@ -5,7 +5,6 @@ import type { VolplexConfig } from '../src/config/config.js';
 import type { Volume } from '../src/core/driver.js';
 import { booleanOption } from '../src/core/option-checks.js';
 import type { Logger } from '../src/log/logger.js';
-import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { ObjectStoreDriver } from './object-store.js';
 
@@ -14,7 +13,7 @@ import { ObjectStoreDriver } from './object-store.js';
 export class S3fsDriver extends ObjectStoreDriver {
   readonly #pathStyle: boolean;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.runner) runner: CommandRunner, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.logger) log: Logger) {
+  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.logger) log: Logger) {
     super(
       {
         type: 's3fs',
@@ -23,7 +22,6 @@ export class S3fsDriver extends ObjectStoreDriver {
         extraOptions: [{ ...booleanOption('path_style', 'address the bucket as a URL path (default: backends.s3fs.pathStyle)', false), default: undefined }],
       },
       config,
-      runner,
       mounter,
       log,
     );

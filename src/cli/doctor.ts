@@ -1,8 +1,10 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import type { VolplexConfig } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { HEALTH_REPORT_FILE, type HealthSnapshot } from './health-report.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 
 const REACH_TIMEOUT_MS = 3000;
@@ -16,7 +18,7 @@ interface Finding {
 /** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
 export async function doctor(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
-  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config))];
+  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config))];
   for (const finding of findings) {
     process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
   }
@@ -67,6 +69,25 @@ async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
     findings.push(await reach('nfs', 'NFS server', server, 2049));
     const exports = await listNfsExports(new ExecaCommandRunner(config.commandTimeout), server);
     findings.push({ level: 'info', area: 'nfs', text: exports === undefined ? `${server} does not list its exports (NFSv4-only servers do not)` : `${server} exports ${exports.length === 0 ? '(nothing)' : exports.join(', ')}` });
+  }
+  return findings;
+}
+
+/** The daemon's last health round, as it wrote it: doctor itself never touches a mount. */
+async function checkMounts(config: VolplexConfig): Promise<Finding[]> {
+  const text = await readFile(join(config.stateDir, HEALTH_REPORT_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    return [{ level: 'info', area: 'mounts', text: `no health report in ${config.stateDir} (the daemon has not finished a health round)` }];
+  }
+  const snapshot = JSON.parse(text) as HealthSnapshot;
+  const ageSeconds = Math.round((Date.now() - Date.parse(snapshot.writtenAt)) / 1000);
+  const findings: Finding[] = [{ level: 'info', area: 'mounts', text: `health report of daemon pid ${snapshot.pid}, ${ageSeconds} s old: ${snapshot.backends.length} backend mount(s) held` }];
+  for (const backend of snapshot.backends.filter((entry) => entry.health === 'unhealthy')) {
+    const last = backend.lastAnswer === undefined ? 'no answer since the daemon started' : `last answered ${backend.lastAnswer}`;
+    findings.push({ level: 'FAIL', area: 'mounts', text: `${backend.target} (volumes ${backend.volumes.join(', ')}) is not answering: ${backend.reason ?? 'unknown'}; ${last}` });
+  }
+  if (snapshot.stuckProbeChildren > 0) {
+    findings.push({ level: 'FAIL', area: 'mounts', text: `${snapshot.stuckProbeChildren} probe child process(es) are stuck in the kernel on dead mounts` });
   }
   return findings;
 }

@@ -10,8 +10,7 @@ import { createLogger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { listenOnSocket } from '../server/listen.js';
 import type { Store } from '../store/store.js';
-
-const HEALTH_CHECK_INTERVAL_MS = 15_000;
+import { HealthReport } from './health-report.js';
 
 /** Runs the daemon: listen first (dockerd waits only seconds), then reconcile mounts. */
 export async function serve(configFile: string | undefined): Promise<void> {
@@ -24,12 +23,16 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const service = container.get(VolumeService);
   const server = await listenOnSocket(createApp(service, log), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
-  service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
   const refcounter = container.get(MountRefcounter);
-  const healthTimer = setInterval(() => {
-    refcounter.checkHealth().catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });
-  }, HEALTH_CHECK_INTERVAL_MS);
-  healthTimer.unref();
+  const report = new HealthReport(config.stateDir, config.mountRoot, refcounter, container.get<Store>(TOKENS.store));
+  const checkHealth = (): void => {
+    refcounter.checkHealth().then(() => report.write()).catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });
+  };
+  const reconciled = container.get(Reconciler).run().then(() => undefined);
+  service.holdMountsUntil(reconciled);
+  // Adopted mounts are probed in the background, never before the first Mount may proceed.
+  void reconciled.then(checkHealth);
+  setInterval(checkHealth, config.health.interval * 1000).unref();
 
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.

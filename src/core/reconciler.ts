@@ -68,16 +68,22 @@ export class Reconciler {
       await this.#registry.find(typeOfBackendKey(key))?.cleanup(target);
     }
     const orphans = [...mounted].filter((path) => !isAtOrBelowAny(path, expected)).sort((a, b) => b.length - a.length);
+    const stillMounted = new Set(expected);
     for (const target of orphans) {
-      await this.#refcounter.unmountOrphan(target, isRemoteFilesystem(entries.get(target)?.fsType ?? ''), this.#registry.find(typeOfTarget(target) ?? ''));
-      report.unmounted.push(target);
+      try {
+        await this.#refcounter.unmountOrphan(target, isRemoteFilesystem(entries.get(target)?.fsType ?? ''), this.#registry.find(typeOfTarget(target) ?? ''));
+        report.unmounted.push(target);
+      } catch (error) {
+        stillMounted.add(target);
+        this.#log.error({ err: error, target }, 'could not unmount a mount nobody counts; it is left in place');
+      }
     }
-    await this.#removeEmptyDirectories(expected);
+    await this.#removeEmptyDirectories(stillMounted);
     this.#log.info(report, 'reconciled counts with the kernel mount table');
     return report;
   }
 
-  /** Directories left by a crash between mkdir and mount. rmdir never removes data. */
+  /** Directories left by a crash between mkdir and mount (never one still mounted). rmdir never removes data. */
   async #removeEmptyDirectories(keep: Set<string>): Promise<void> {
     const entries = await readdir(this.#mountRoot, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {

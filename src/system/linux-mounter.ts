@@ -1,7 +1,7 @@
 import { chmod, chown, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
 
 import { errnoCode } from '../core/errors.js';
-import type { CommandRunner } from './command-runner.js';
+import type { CommandRunner, RunOptions } from './command-runner.js';
 import { isRemoteFilesystem } from './filesystem-kinds.js';
 import { MountProbe, type Ownership, type PathKind } from './mount-probe.js';
 import { MountTable } from './mount-table.js';
@@ -37,6 +37,15 @@ export class LinuxMounter implements Mounter {
     // A bind mount shows the type of the filesystem its source lives on.
     const fsType = fstype === '' ? ((await this.#table.filesystemOf(source))?.fsType ?? 'none') : fstype;
     this.#table.noteMounted({ mountPoint: target, root: '/', fsType, source, options: options.join(',') });
+  }
+
+  public async mountWithClient(file: string, args: readonly string[], target: string, options: RunOptions = {}): Promise<void> {
+    try {
+      await this.#runner.run(file, args, options);
+    } finally {
+      this.#table.forget(target);
+    }
+    await this.#table.lookupExact(target);
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
@@ -131,14 +140,17 @@ async function applyOwnership(path: string, ownership: Ownership): Promise<void>
   }
 }
 
-/** Processes (other than us) with target as one of their arguments. */
+/**
+ * Processes (other than us) with target as one of their arguments. One file at a time:
+ * /proc reads are quick, and hundreds at once would queue every other fs call of the daemon.
+ */
 async function processesNaming(target: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
-  const found = await Promise.all(
-    pids.map(async (pid) => {
-      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      return argv.split('\0').includes(target) ? Number(pid) : undefined;
-    }),
-  );
-  return found.filter((pid): pid is number => pid !== undefined);
+  const found: number[] = [];
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
+    const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (argv.split('\0').includes(target)) {
+      found.push(Number(pid));
+    }
+  }
+  return found;
 }

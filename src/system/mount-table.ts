@@ -86,6 +86,12 @@ export class MountTable {
     this.#notes.set(entry.mountPoint, { entry, generation: ++this.#generation });
   }
 
+  /** Drops what we noted about mountPoint: something we did not watch (a FUSE client) changed it. */
+  public forget(mountPoint: string): void {
+    this.#notes.delete(mountPoint);
+    this.#readAt = Number.NEGATIVE_INFINITY;
+  }
+
   public noteUnmounted(mountPoint: string): void {
     this.#notes.set(mountPoint, { entry: undefined, generation: ++this.#generation });
   }

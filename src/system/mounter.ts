@@ -1,3 +1,4 @@
+import type { RunOptions } from './command-runner.js';
 import type { Ownership, PathKind } from './mount-probe.js';
 import type { MountEntry } from './mountinfo.js';
 
@@ -26,6 +27,11 @@ export interface Mounter {
    * every error. Rejects with a VolplexError naming the command and its output.
    */
   mount(source: string, target: string, fstype: string, options: readonly string[], sensitive?: readonly string[]): Promise<void>;
+  /**
+   * Runs a FUSE client that mounts target itself (`s3fs bucket target -o …`), through the
+   * CommandRunner with the given options, then reads the mount table for the result.
+   */
+  mountWithClient(file: string, args: readonly string[], target: string, options?: RunOptions): Promise<void>;
   /** Detaches target. `lazy` detaches even a busy or dead mount at once (umount -f -l). Succeeds if target is not mounted. */
   unmount(target: string, lazy: boolean): Promise<void>;
   /**

@@ -3,6 +3,7 @@ import { mkdir, realpath, stat } from 'node:fs/promises';
 import { VolplexError } from '../../src/core/errors.js';
 import type { Ownership, PathKind } from '../../src/system/mount-probe.js';
 import type { MountEntry } from '../../src/system/mountinfo.js';
+import type { CommandRunner, RunOptions } from '../../src/system/command-runner.js';
 import type { InspectOptions, MountCheck, Mounter } from '../../src/system/mounter.js';
 
 export type MounterAction =
@@ -18,6 +19,12 @@ export type MounterAction =
 export class FakeMounter implements Mounter {
   public readonly actions: MounterAction[] = [];
   public stuckProbes = 0;
+  /** Runs the FUSE clients of mountWithClient. */
+  public readonly runner: CommandRunner | undefined;
+
+  public constructor(runner?: CommandRunner) {
+    this.runner = runner;
+  }
   readonly #table = new Map<string, MountEntry & { stale: boolean }>();
   readonly #mountFailures: Error[] = [];
   readonly #unmountFailures: Error[] = [];
@@ -64,6 +71,15 @@ export class FakeMounter implements Mounter {
       throw new Error(`fake mounter: ${target} is already mounted`);
     }
     this.#table.set(target, { source, mountPoint: target, root: '/', fsType: fstype, options: options.join(','), stale: false });
+  }
+
+  /** The client "mounts" target like mount() does; the runner is the real or scripted one the test gave. */
+  public async mountWithClient(file: string, args: readonly string[], target: string, options?: RunOptions): Promise<void> {
+    if (this.runner === undefined) {
+      throw new Error('fake mounter: mountWithClient needs the runner given to its constructor');
+    }
+    await this.runner.run(file, args, options);
+    await this.mount(file, target, `fuse.${file}`, []);
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {

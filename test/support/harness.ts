@@ -74,7 +74,7 @@ export function createHarness<M extends Mounter = FakeMounter>(
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);
-  const mounter = options.mounter ?? (new FakeMounter() as unknown as M);
+  const mounter = options.mounter ?? (new FakeMounter(options.runner) as unknown as M);
   const container = createContainer(config, createLogger('silent'), { mounter, ...(options.runner === undefined ? {} : { runner: options.runner }) });
   const store = container.get<Store>(TOKENS.store);
   return {

@@ -191,7 +191,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     // Any answer about the probe name, "no such file" included, means the client passed its check.
     const asked = this.#mounter.inspect(join(target, PROBE_NAME), { mountPoint: target, deadlineMs });
     const answer = await settleWithin(asked, deadlineMs, async () => hasVerdict(await readLog()));
-    if (answer.outcome === 'done') {
+    // "No such file" also comes from the bare directory once a client that gave up has unmounted.
+    if (answer.outcome === 'done' && (await this.#mounter.isListed(target))) {
       return;
     }
     const log = await readLog();

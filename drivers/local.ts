@@ -4,7 +4,7 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
 import { booleanOption, isAbsolutePath, isTrue } from '../src/core/option-checks.js';
@@ -27,10 +27,10 @@ export class LocalDriver implements VolumeDriver {
     booleanOption('ro', 'mount read-only', false),
   ];
 
-  readonly #config: VolplexConfig;
+  readonly #config: LiveConfig;
   readonly #mounter: Mounter;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter) {
     this.#config = config;
     this.#mounter = mounter;
   }
@@ -73,7 +73,7 @@ export class LocalDriver implements VolumeDriver {
   }
 
   #managedDirectory(name: string): string {
-    return join(this.#config.stateDir, 'volumes', name);
+    return join(this.#config.current.stateDir, 'volumes', name);
   }
 
   /** The device's real path, checked against the allowed roots after every symlink is followed. */
@@ -95,14 +95,14 @@ export class LocalDriver implements VolumeDriver {
   }
 
   async #assertAllowed(real: string, device: string): Promise<void> {
-    const own = [this.#config.stateDir, this.#config.mountRoot];
+    const own = [this.#config.current.stateDir, this.#config.current.mountRoot];
     if (own.some((root) => isAtOrBelow(real, root) || isAtOrBelow(root, real))) {
       throw new VolplexError('InvalidParameter', `device ${device} overlaps volplex's own directories (${own.join(', ')})`);
     }
-    const roots = await Promise.all(this.#config.backends.local.allowedRoots.map((root) => realpath(root).catch(() => root)));
+    const roots = await Promise.all(this.#config.current.backends.local.allowedRoots.map((root) => realpath(root).catch(() => root)));
     if (!roots.some((root) => isAtOrBelow(real, root))) {
       const resolved = real === device ? '' : ` (resolves to ${real})`;
-      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${this.#config.backends.local.allowedRoots.join(', ')} (backends.local.allowedRoots)`);
+      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${this.#config.current.backends.local.allowedRoots.join(', ')} (backends.local.allowedRoots)`);
     }
   }
 }

@@ -39,6 +39,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     stateDir: join(root, 'state'),
     mountRoot: join(root, 'state', 'mounts'),
     scope: 'local',
+    deployment: 'host',
     defaultType: 'local',
     commandTimeout: 10,
     log: { level: 'silent' },
@@ -50,6 +51,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
       nfs: { server: '', version: '4.1', mountOptions: [] },
     },
     credentials: {},
+    security: { inlineSecrets: 'warn' },
   };
   return { ...defaults, ...overrides, backends: { ...defaults.backends, ...backends } };
 }

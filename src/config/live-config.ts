@@ -1,5 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
-
 import type { VolplexConfig } from './config.js';
 
 /**
@@ -36,12 +34,12 @@ export class LiveConfig {
   /** Takes `next`, except the fixed settings, which keep their start values. */
   public replace(next: VolplexConfig): Replacement {
     const previous = this.#current;
-    const keptFixed = FIXED_SETTINGS.filter((key) => !isDeepStrictEqual(previous[key], next[key]));
+    const keptFixed = FIXED_SETTINGS.filter((key) => !sameValue(previous[key], next[key]));
     const fixed = Object.fromEntries(FIXED_SETTINGS.map((key) => [key, previous[key]])) as Pick<VolplexConfig, (typeof FIXED_SETTINGS)[number]>;
     this.#current = { ...next, ...fixed };
     const before = sections(previous);
     const after = sections(this.#current);
-    const changed = Object.keys(after).filter((section) => !isDeepStrictEqual(before[section], after[section]));
+    const changed = Object.keys(after).filter((section) => !sameValue(before[section], after[section]));
     return { changed, keptFixed };
   }
 }
@@ -50,4 +48,9 @@ export class LiveConfig {
 function sections(config: VolplexConfig): Record<string, unknown> {
   const { backends, ...rest } = config;
   return { ...rest, ...Object.fromEntries(Object.entries(backends).map(([type, section]) => [`backends.${type}`, section])) };
+}
+
+/** Configuration is plain data: equal when it serializes the same (whatever the objects' prototypes). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

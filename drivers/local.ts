@@ -7,6 +7,7 @@ import { TOKENS } from '../src/app/tokens.js';
 import type { LiveConfig } from '../src/config/live-config.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
+import { assertDeviceOnHost } from '../src/core/host-bind-check.js';
 import { booleanOption, isAbsolutePath, isTrue } from '../src/core/option-checks.js';
 import type { OptionTable } from '../src/core/option-table.js';
 import type { Mounter } from '../src/system/mounter.js';
@@ -41,7 +42,7 @@ export class LocalDriver implements VolumeDriver {
       await mkdir(this.#managedDirectory(volume.name), { recursive: true, mode: 0o755 });
       return;
     }
-    await this.#resolveDevice(device, isTrue(volume.options.create));
+    await this.#resolveDevice(device, isTrue(volume.options.create), true);
   }
 
   public plan(volume: Volume): MountPlan {
@@ -58,7 +59,7 @@ export class LocalDriver implements VolumeDriver {
 
   public async mount(volume: Volume, target: string): Promise<void> {
     const device = volume.options.device;
-    const source = device === undefined ? this.#managedDirectory(volume.name) : await this.#resolveDevice(device, false);
+    const source = device === undefined ? this.#managedDirectory(volume.name) : await this.#resolveDevice(device, false, false);
     await this.#mounter.mount(source, target, '', isTrue(volume.options.ro) ? ['bind', 'ro'] : ['bind']);
   }
 
@@ -76,35 +77,44 @@ export class LocalDriver implements VolumeDriver {
     return join(this.#config.current.stateDir, 'volumes', name);
   }
 
-  /** The device's real path, checked against the allowed roots after every symlink is followed. */
-  async #resolveDevice(device: string, create: boolean): Promise<string> {
+  /**
+   * The device's real path, checked against the allowed roots after every symlink is followed;
+   * at Create also that it is on a mount from the host (in a container or plugin), before anything is made.
+   */
+  async #resolveDevice(device: string, create: boolean, atCreate: boolean): Promise<string> {
     let real = await realpath(device).catch(() => undefined);
     if (real === undefined) {
       if (!create) {
         throw new VolplexError('InvalidParameter', `device ${device} does not exist; create it first or pass -o create=true`);
       }
-      await this.#assertAllowed(join(await realExistingAncestor(device), device.slice(dirname(device).length)), device);
+      await this.#assertAllowed(join(await realExistingAncestor(device), device.slice(dirname(device).length)), device, atCreate);
       await mkdir(device, { recursive: true, mode: 0o755 });
       real = await realpath(device);
     }
-    await this.#assertAllowed(real, device);
+    await this.#assertAllowed(real, device, atCreate);
     if (!(await stat(real)).isDirectory()) {
       throw new VolplexError('InvalidParameter', `device ${device} is not a directory`);
     }
     return real;
   }
 
-  async #assertAllowed(real: string, device: string): Promise<void> {
-    const own = [this.#config.current.stateDir, this.#config.current.mountRoot];
+  async #assertAllowed(real: string, device: string, atCreate: boolean): Promise<void> {
+    const config = this.#config.current;
+    const own = [config.stateDir, config.mountRoot];
     if (own.some((root) => isAtOrBelow(real, root) || isAtOrBelow(root, real))) {
       throw new VolplexError('InvalidParameter', `device ${device} overlaps volplex's own directories (${own.join(', ')})`);
     }
-    const roots = await Promise.all(this.#config.current.backends.local.allowedRoots.map((root) => realpath(root).catch(() => root)));
+    const allowed = config.backends.local.allowedRoots;
+    const roots = await Promise.all(allowed.map((root) => realpath(root).catch(() => root)));
     if (!roots.some((root) => isAtOrBelow(real, root))) {
       const resolved = real === device ? '' : ` (resolves to ${real})`;
-      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${this.#config.current.backends.local.allowedRoots.join(', ')} (backends.local.allowedRoots)`);
+      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${allowed.join(', ')} (backends.local.allowedRoots)`);
+    }
+    if (atCreate) {
+      await assertDeviceOnHost(config.deployment, device, real);
     }
   }
+
 }
 
 function isAtOrBelow(path: string, root: string): boolean {

@@ -2,7 +2,9 @@ import { access } from 'node:fs/promises';
 
 import type { VolplexConfig } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
+import { VolplexError } from '../core/errors.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 
 const REACH_TIMEOUT_MS = 3000;
@@ -15,12 +17,25 @@ interface Finding {
 
 /** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
 export async function doctor(configFile: string | undefined): Promise<number> {
-  const config = loadConfig(configFile);
-  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config))];
+  const { config, problem } = loadForDoctor(configFile);
+  const findings = [...problem, ...checkDaemonStatus(config), ...(await checkHostBinds(config)), ...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config))];
   for (const finding of findings) {
     process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
   }
   return findings.some((finding) => finding.level === 'FAIL') ? 1 : 0;
+}
+
+/** A file the daemon would refuse is a finding, not the end: doctor goes on with the defaults and environment. */
+function loadForDoctor(configFile: string | undefined): { config: VolplexConfig; problem: Finding[] } {
+  try {
+    return { config: loadConfig(configFile), problem: [] };
+  } catch (error) {
+    if (!VolplexError.is(error)) {
+      throw error;
+    }
+    const text = `${error.message}; a running daemon keeps its previous configuration; checking with the defaults and environment only`;
+    return { config: loadConfig(''), problem: [{ level: 'FAIL', area: 'config', text }] };
+  }
 }
 
 async function program(area: string, name: string, providedBy: string): Promise<Finding> {

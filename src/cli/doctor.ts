@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 
+import { parse } from 'yaml';
+
 import type { VolplexConfig } from '../config/config.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, userConfigFile } from '../config/load.js';
 import { VolplexError } from '../core/errors.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
@@ -33,8 +36,20 @@ function loadForDoctor(configFile: string | undefined): { config: VolplexConfig;
     if (!VolplexError.is(error)) {
       throw error;
     }
-    const text = `${error.message}; a running daemon keeps its previous configuration; checking with the defaults and environment only`;
-    return { config: loadConfig(''), problem: [{ level: 'FAIL', area: 'config', text }] };
+    const text = `${error.message}; a running daemon keeps its previous configuration; checking with the defaults, the environment and the file's stateDir only`;
+    const stateDir = stateDirOf(userConfigFile(configFile));
+    return { config: loadConfig('', stateDir === undefined ? process.env : { ...process.env, VOLPLEX_STATE_DIR: stateDir }), problem: [{ level: 'FAIL', area: 'config', text }] };
+  }
+}
+
+/** The stateDir a file names, if it can be read at all: where the daemon's status is. */
+function stateDirOf(file: string | undefined): string | undefined {
+  try {
+    const parsed: unknown = parse(readFileSync(file ?? '', 'utf8'));
+    const stateDir = (parsed as { stateDir?: unknown } | null)?.stateDir;
+    return process.env.VOLPLEX_STATE_DIR ?? (typeof stateDir === 'string' ? stateDir : undefined);
+  } catch {
+    return undefined;
   }
 }
 

@@ -18,10 +18,12 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends glusterfs-client s3fs nfs-common fuse3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/volplex
+ENV VOLPLEX_DEPLOYMENT=container
 COPY --from=build /opt/volplex/node_modules node_modules
 COPY --from=build /opt/volplex/dist/src dist/src
 COPY --from=build /opt/volplex/dist/drivers dist/drivers
 COPY package.json ./
 COPY config config
 COPY bin bin
+RUN ln -s /opt/volplex/bin/volplex.js /usr/local/bin/volplex
 ENTRYPOINT ["node", "/opt/volplex/dist/src/cli/main.js", "serve"]

@@ -4,7 +4,7 @@ import { normalize } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import { GLUSTERFS_MOUNT_OPTIONS, HOST_PATTERN } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
@@ -36,10 +36,10 @@ export class GlusterfsDriver implements VolumeDriver {
     ...mountOptionSpecs,
   ];
 
-  readonly #config: VolplexConfig;
+  readonly #config: LiveConfig;
   readonly #mounter: Mounter;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter) {
     this.#config = config;
     this.#mounter = mounter;
   }
@@ -63,7 +63,7 @@ export class GlusterfsDriver implements VolumeDriver {
   public async mount(volume: Volume, target: string): Promise<void> {
     const [primary, ...backups] = this.#servers(volume);
     const glusterVolume = requiredOption(volume.options, 'volume');
-    const logFile = await runtimeFile(this.#config.stateDir, target, 'glusterfs.log');
+    const logFile = await runtimeFile(this.#config.current.stateDir, target, 'glusterfs.log');
     const options = [
       ...(isTrue(volume.options.ro) ? ['ro'] : []),
       ...this.#mountOptions(volume),
@@ -78,7 +78,7 @@ export class GlusterfsDriver implements VolumeDriver {
   }
 
   public async cleanup(target: string): Promise<void> {
-    await removeRuntimeFiles(this.#config.stateDir, target);
+    await removeRuntimeFiles(this.#config.current.stateDir, target);
   }
 
   public async remove(): Promise<void> {
@@ -87,7 +87,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   /** The volume's servers, else the configured ones; never empty. */
   #servers(volume: Volume): [string, ...string[]] {
-    const [first, ...rest] = volume.options.servers === undefined ? this.#config.backends.glusterfs.servers : splitServers(volume.options.servers);
+    const [first, ...rest] = volume.options.servers === undefined ? this.#config.current.backends.glusterfs.servers : splitServers(volume.options.servers);
     if (first === undefined) {
       throw new VolplexError('InvalidParameter', 'option "servers" is required for type glusterfs: no default is configured in backends.glusterfs.servers');
     }
@@ -96,7 +96,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   /** The configured defaults overridden by the volume's own, as sorted key=value. */
   #mountOptions(volume: Volume): string[] {
-    return mergeMountOptions(this.#config.backends.glusterfs.mountOptions, volume.options, Object.keys(GLUSTERFS_MOUNT_OPTIONS));
+    return mergeMountOptions(this.#config.current.backends.glusterfs.mountOptions, volume.options, Object.keys(GLUSTERFS_MOUNT_OPTIONS));
   }
 }
 

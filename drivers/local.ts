@@ -4,9 +4,10 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
+import { assertDeviceOnHost } from '../src/core/host-bind-check.js';
 import { booleanOption, isAbsolutePath, isTrue } from '../src/core/option-checks.js';
 import type { OptionTable } from '../src/core/option-table.js';
 import type { Mounter } from '../src/system/mounter.js';
@@ -27,10 +28,10 @@ export class LocalDriver implements VolumeDriver {
     booleanOption('ro', 'mount read-only', false),
   ];
 
-  readonly #config: VolplexConfig;
+  readonly #config: LiveConfig;
   readonly #mounter: Mounter;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter) {
     this.#config = config;
     this.#mounter = mounter;
   }
@@ -41,7 +42,7 @@ export class LocalDriver implements VolumeDriver {
       await mkdir(this.#managedDirectory(volume.name), { recursive: true, mode: 0o755 });
       return;
     }
-    await this.#resolveDevice(device, isTrue(volume.options.create));
+    await this.#resolveDevice(device, isTrue(volume.options.create), true);
   }
 
   public plan(volume: Volume): MountPlan {
@@ -58,7 +59,7 @@ export class LocalDriver implements VolumeDriver {
 
   public async mount(volume: Volume, target: string): Promise<void> {
     const device = volume.options.device;
-    const source = device === undefined ? this.#managedDirectory(volume.name) : await this.#resolveDevice(device, false);
+    const source = device === undefined ? this.#managedDirectory(volume.name) : await this.#resolveDevice(device, false, false);
     await this.#mounter.mount(source, target, '', isTrue(volume.options.ro) ? ['bind', 'ro'] : ['bind']);
   }
 
@@ -73,27 +74,29 @@ export class LocalDriver implements VolumeDriver {
   }
 
   #managedDirectory(name: string): string {
-    return join(this.#config.stateDir, 'volumes', name);
+    return join(this.#config.current.stateDir, 'volumes', name);
   }
 
   /**
    * The device's real path, checked against the allowed roots after every symlink is
-   * followed. The Mounter looks at it: a device may lie on a network mount of the host.
+   * followed; at Create also that it is on a mount from the host (in a container or
+   * plugin), before anything is made. The Mounter looks at it: a device may lie on a
+   * network mount of the host.
    */
-  async #resolveDevice(device: string, create: boolean): Promise<string> {
+  async #resolveDevice(device: string, create: boolean, atCreate: boolean): Promise<string> {
     let real = await this.#mounter.realpath(device);
     if (real === undefined) {
       if (!create) {
         throw new VolplexError('InvalidParameter', `device ${device} does not exist; create it first or pass -o create=true`);
       }
-      await this.#assertAllowed(join(await this.#realExistingAncestor(device), device.slice(dirname(device).length)), device);
+      await this.#assertAllowed(join(await this.#realExistingAncestor(device), device.slice(dirname(device).length)), device, atCreate);
       await this.#mounter.makeDirectory(device);
       real = await this.#mounter.realpath(device);
       if (real === undefined) {
         throw new VolplexError('System', `device ${device} vanished right after it was created`);
       }
     }
-    await this.#assertAllowed(real, device);
+    await this.#assertAllowed(real, device, atCreate);
     if ((await this.#mounter.inspect(real)) !== 'directory') {
       throw new VolplexError('InvalidParameter', `device ${device} is not a directory`);
     }
@@ -110,15 +113,20 @@ export class LocalDriver implements VolumeDriver {
     return join(await this.#realExistingAncestor(parent), basename(parent));
   }
 
-  async #assertAllowed(real: string, device: string): Promise<void> {
-    const own = [this.#config.stateDir, this.#config.mountRoot];
+  async #assertAllowed(real: string, device: string, atCreate: boolean): Promise<void> {
+    const config = this.#config.current;
+    const own = [config.stateDir, config.mountRoot];
     if (own.some((root) => isAtOrBelow(real, root) || isAtOrBelow(root, real))) {
       throw new VolplexError('InvalidParameter', `device ${device} overlaps volplex's own directories (${own.join(', ')})`);
     }
-    const roots = await Promise.all(this.#config.backends.local.allowedRoots.map(async (root) => (await this.#mounter.realpath(root)) ?? root));
+    const allowed = config.backends.local.allowedRoots;
+    const roots = await Promise.all(allowed.map(async (root) => (await this.#mounter.realpath(root)) ?? root));
     if (!roots.some((root) => isAtOrBelow(real, root))) {
       const resolved = real === device ? '' : ` (resolves to ${real})`;
-      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${this.#config.backends.local.allowedRoots.join(', ')} (backends.local.allowedRoots)`);
+      throw new VolplexError('InvalidParameter', `device ${device}${resolved} is outside the allowed roots: ${allowed.join(', ')} (backends.local.allowedRoots)`);
+    }
+    if (atCreate) {
+      await assertDeviceOnHost(config.deployment, device, real);
     }
   }
 }

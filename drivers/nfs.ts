@@ -3,7 +3,7 @@ import { normalize } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import { HOST_PATTERN, NFS_MOUNT_FLAGS, NFS_MOUNT_OPTIONS } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
@@ -40,11 +40,11 @@ export class NfsDriver implements VolumeDriver {
     ...flagOptions,
   ];
 
-  readonly #config: VolplexConfig;
+  readonly #config: LiveConfig;
   readonly #mounter: Mounter;
   readonly #runner: CommandRunner;
 
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.runner) runner: CommandRunner) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.runner) runner: CommandRunner) {
     this.#config = config;
     this.#mounter = mounter;
     this.#runner = runner;
@@ -99,7 +99,7 @@ export class NfsDriver implements VolumeDriver {
   }
 
   #server(volume: Volume): string {
-    const server = volume.options.server ?? this.#config.backends.nfs.server;
+    const server = volume.options.server ?? this.#config.current.backends.nfs.server;
     if (server === '') {
       throw new VolplexError('InvalidParameter', 'option "server" is required for type nfs: no default is configured in backends.nfs.server');
     }
@@ -107,12 +107,12 @@ export class NfsDriver implements VolumeDriver {
   }
 
   #version(volume: Volume): string {
-    return volume.options.version ?? this.#config.backends.nfs.version;
+    return volume.options.version ?? this.#config.current.backends.nfs.version;
   }
 
   /** vers=, the configured defaults overridden by the volume's own options, and ro; sorted after vers. */
   #mountOptions(volume: Volume): string[] {
-    const options = mergeMountOptions(this.#config.backends.nfs.mountOptions, volume.options, Object.keys(NFS_MOUNT_OPTIONS), NFS_MOUNT_FLAGS);
+    const options = mergeMountOptions(this.#config.current.backends.nfs.mountOptions, volume.options, Object.keys(NFS_MOUNT_OPTIONS), NFS_MOUNT_FLAGS);
     if (options.includes('hard') && options.includes('soft')) {
       throw new VolplexError('InvalidParameter', 'options "hard" and "soft" exclude each other for type nfs');
     }

@@ -2,13 +2,13 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 
 import type { ObjectStoreBackendConfig, VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import { assertProfileDefined, readAccessKey, type AccessKey } from '../src/core/credentials.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { errnoCode, VolplexError } from '../src/core/errors.js';
 import { booleanOption, isInteger, isSubdir, isTrue } from '../src/core/option-checks.js';
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
-import type { Logger } from '../src/log/logger.js';
 import type { Mounter } from '../src/system/mounter.js';
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -51,17 +51,15 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   public readonly aliases: readonly string[];
   public readonly options: OptionTable;
   readonly #flavor: ObjectStoreFlavor;
-  readonly #config: VolplexConfig;
+  readonly #live: LiveConfig;
   readonly #mounter: Mounter;
-  readonly #log: Logger;
 
-  protected constructor(flavor: ObjectStoreFlavor, config: VolplexConfig, mounter: Mounter, log: Logger) {
+  protected constructor(flavor: ObjectStoreFlavor, config: LiveConfig, mounter: Mounter) {
     this.#flavor = flavor;
     this.type = flavor.type;
     this.aliases = flavor.aliases;
-    this.#config = config;
+    this.#live = config;
     this.#mounter = mounter;
-    this.#log = log;
     this.options = [
       { name: 'bucket', description: 'the bucket name', required: true, check: (value) => (BUCKET.test(value) ? undefined : 'must be a bucket name: 3 to 63 of [a-z0-9.-]') },
       { name: 'prefix', description: 'directory inside the bucket to mount (bucket:/prefix)', check: (value) => isSubdir(value.replace(/^\/+/, '')), normalize: (value) => normalize(value).replace(/^\.?\/+|\/+$/g, '') },
@@ -76,9 +74,6 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   public async prepare(volume: Volume): Promise<void> {
     this.#url(volume);
     await this.#accessKey(volume);
-    if (this.#inlineKey(volume) !== undefined) {
-      this.#log.warn({ volume: volume.name }, 'access key given with -o: anyone who can run `docker volume inspect` can read it; define a credentials profile instead');
-    }
   }
 
   public plan(volume: Volume): MountPlan {
@@ -97,16 +92,16 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   public async mount(volume: Volume, target: string): Promise<void> {
     // The client's start and its verdict share one commandTimeout.
-    const deadline = Date.now() + this.#config.commandTimeout * 1000;
+    const deadline = Date.now() + this.config.commandTimeout * 1000;
     const bucket = requiredOption(volume.options, 'bucket');
     const prefix = volume.options.prefix ?? '';
     const key = await this.#accessKey(volume);
-    const passwdFile = await runtimeFile(this.#config.stateDir, target, 'passwd');
+    const passwdFile = await runtimeFile(this.config.stateDir, target, 'passwd');
     await writeFile(passwdFile, `${bucket}:${key.id}:${key.secret}\n`, { mode: 0o600 });
     await chmod(passwdFile, 0o600);
-    const logFile = await runtimeFile(this.#config.stateDir, target, `${this.type}.log`);
+    const logFile = await runtimeFile(this.config.stateDir, target, `${this.type}.log`);
     const url = this.#url(volume);
-    const connectTimeout = Math.max(2, Math.floor(this.#config.commandTimeout / 3));
+    const connectTimeout = Math.max(2, Math.floor(this.config.commandTimeout / 3));
     const args = [
       prefix === '' ? bucket : `${bucket}:/${prefix}`,
       target,
@@ -118,7 +113,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   }
 
   public async cleanup(target: string): Promise<void> {
-    await removeRuntimeFiles(this.#config.stateDir, target);
+    await removeRuntimeFiles(this.config.stateDir, target);
   }
 
   public async remove(): Promise<void> {
@@ -128,8 +123,13 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   /** Client options only this flavor knows, in its own spelling. */
   protected abstract flavorOptions(volume: Volume): string[];
 
+  /** Read at use time: a reload reaches the next Create and Mount. */
+  protected get config(): VolplexConfig {
+    return this.#live.current;
+  }
+
   get #backend(): ObjectStoreBackendConfig {
-    return this.#config.backends[this.type];
+    return this.config.backends[this.type];
   }
 
   #url(volume: Volume): string {
@@ -154,15 +154,15 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
   #profileName(volume: Volume): string {
     const name = volume.options.credentials ?? this.#backend.credentials;
     if (name === '') {
-      const defined = Object.keys(this.#config.credentials);
+      const defined = Object.keys(this.config.credentials);
       throw new VolplexError('InvalidParameter', `no credentials for type ${this.type}: give -o credentials=<profile> (defined: ${defined.length === 0 ? '(none)' : defined.join(', ')}) or set backends.${this.type}.credentials`);
     }
-    assertProfileDefined(this.#config, name);
+    assertProfileDefined(this.config, name);
     return name;
   }
 
   async #accessKey(volume: Volume): Promise<AccessKey> {
-    return this.#inlineKey(volume) ?? readAccessKey(this.#config, this.#profileName(volume));
+    return this.#inlineKey(volume) ?? readAccessKey(this.config, this.#profileName(volume));
   }
 
   #credentialLabel(volume: Volume): string {
@@ -197,7 +197,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     }
     const log = await readLog();
     if (answer.outcome === 'timeout' && !hasVerdict(log)) {
-      throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.#config.commandTimeout} s`);
+      throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.config.commandTimeout} s`);
     }
     throw explainFailure(log, answer.outcome === 'failed' ? answer : { message: 'the client gave up' }, facts);
   }

@@ -1,8 +1,7 @@
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
-import type { Logger } from '../src/log/logger.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { ObjectStoreDriver } from './object-store.js';
 
@@ -12,7 +11,7 @@ import { ObjectStoreDriver } from './object-store.js';
  */
 @injectable()
 export class OssfsDriver extends ObjectStoreDriver {
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.logger) log: Logger) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter) {
     super(
       {
         type: 'ossfs',
@@ -25,7 +24,6 @@ export class OssfsDriver extends ObjectStoreDriver {
       },
       config,
       mounter,
-      log,
     );
   }
 

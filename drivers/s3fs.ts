@@ -1,19 +1,16 @@
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
-import type { VolplexConfig } from '../src/config/config.js';
+import type { LiveConfig } from '../src/config/live-config.js';
 import type { Volume } from '../src/core/driver.js';
 import { booleanOption } from '../src/core/option-checks.js';
-import type { Logger } from '../src/log/logger.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { ObjectStoreDriver } from './object-store.js';
 
 /** Any S3-compatible store (AWS, MinIO, Ceph RGW, …) through s3fs-fuse. */
 @injectable()
 export class S3fsDriver extends ObjectStoreDriver {
-  readonly #pathStyle: boolean;
-
-  public constructor(@inject(TOKENS.config) config: VolplexConfig, @inject(TOKENS.mounter) mounter: Mounter, @inject(TOKENS.logger) log: Logger) {
+  public constructor(@inject(TOKENS.config) config: LiveConfig, @inject(TOKENS.mounter) mounter: Mounter) {
     super(
       {
         type: 's3fs',
@@ -23,13 +20,11 @@ export class S3fsDriver extends ObjectStoreDriver {
       },
       config,
       mounter,
-      log,
     );
-    this.#pathStyle = config.backends.s3fs.pathStyle;
   }
 
   protected flavorOptions(volume: Volume): string[] {
-    const pathStyle = volume.options.path_style === undefined ? this.#pathStyle : volume.options.path_style === 'true';
+    const pathStyle = volume.options.path_style === undefined ? this.config.backends.s3fs.pathStyle : volume.options.path_style === 'true';
     return pathStyle ? ['use_path_request_style'] : [];
   }
 }

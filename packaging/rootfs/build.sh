@@ -2,38 +2,76 @@
 # Builds a root filesystem that runs volplex: Debian bookworm (debootstrap, minbase) with the
 # FUSE and mount clients, the host's Node.js and the built project with production modules.
 # It is the rootfs/ of the managed plugin and, through `docker import`, the container image.
-# The Debian part is cached as a tarball ($VOLPLEX_ROOTFS_CACHE) so rebuilds take seconds.
+#
 # usage: packaging/rootfs/build.sh DIR    (run `npm ci && npm run build` first)
+#   DIR  where the root filesystem is made (~470 MB); it must not exist or be empty.
+#   env VOLPLEX_ROOTFS_CACHE  tarball of the Debian part (default /var/cache/volplex/rootfs-bookworm.tar).
+#        The first build makes it (debootstrap ~50 s + packages ~40 s); later builds unpack it in
+#        seconds. Delete it to pick up Debian updates.
+# On the host it installs nothing, except the debootstrap package when the cache is missing and
+# debootstrap is not installed; it says so first. Progress: one line per step on stderr, with the
+# elapsed time; stdout is the size of DIR. Its temporary files are removed, also on failure.
 set -euo pipefail
-root=$1
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../steps.sh
+source "$here/../steps.sh"
+root=${1:?usage: packaging/rootfs/build.sh DIR}
+repo=$(cd "$here/../.." && pwd)
 cache=${VOLPLEX_ROOTFS_CACHE:-/var/cache/volplex/rootfs-bookworm.tar}
 packages=(glusterfs-client s3fs nfs-common fuse3 ca-certificates)
 
 [ -f "$repo/dist/src/cli/main.js" ] || { echo "build the project first: npm ci && npm run build" >&2; exit 1; }
+if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
+  echo "$root exists and is not empty: give a new directory" >&2
+  exit 1
+fi
+made_root=0
+[ -e "$root" ] || made_root=1
+finish() {
+  local status=$?
+  rm -f "$root.debootstrap.log" "$cache.partial"
+  if [ "$status" != 0 ] && [ "$made_root" = 1 ]; then
+    rm -rf "$root"
+  fi
+}
+trap finish EXIT
 mkdir -p "$root"
 if [ -f "$cache" ]; then
+  step "unpacking the cached Debian base $cache (VOLPLEX_ROOTFS_CACHE)"
   tar -C "$root" -xf "$cache"
 else
-  command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
+  if ! command -v debootstrap >/dev/null; then
+    step "installing the Debian package debootstrap on this host (apt-get install debootstrap): it is needed once, to make the cache"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  fi
+  step "debootstrap --variant=minbase bookworm into $root (about 50 s; only while $cache is missing)"
   debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1 \
     || { tail -20 "$root.debootstrap.log" >&2; exit 1; }
+  step "installing ${packages[*]} into the root filesystem (about 40 s)"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   chroot "$root" apt-get update -qq
   chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null 2>&1
   chroot "$root" apt-get clean
-  rm -rf "$root/var/lib/apt/lists/"* "$root.debootstrap.log"
+  rm -rf "$root/var/lib/apt/lists/"*
+  step "caching the Debian base as $cache, so the next build takes seconds"
   mkdir -p "$(dirname "$cache")"
   tar -C "$root" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
 fi
 
+step "adding this host's Node.js $(node --version) and the built project"
 install -m 0755 "$(command -v node)" "$root/usr/local/bin/node"
 app=$root/opt/volplex
 rm -rf "$app"
 mkdir -p "$app/dist"
 cp -a "$repo/dist/src" "$repo/dist/drivers" "$app/dist/"
 cp -a "$repo/package.json" "$repo/package-lock.json" "$repo/config" "$repo/bin" "$app/"
-cp -a "$repo/node_modules" "$app/node_modules"
+ln -sf /opt/volplex/bin/volplex.js "$root/usr/local/bin/volplex"
+step "copying node_modules and pruning development dependencies"
+# A real copy: in a git worktree node_modules may be a symlink, and npm prune must never reach the original.
+cp -a "$(realpath "$repo/node_modules")" "$app/node_modules"
+[ ! -L "$app/node_modules" ] || { echo "node_modules was not copied as a directory" >&2; exit 1; }
 (cd "$app" && npm prune --omit=dev --no-audit --no-fund >/dev/null 2>&1)
 mkdir -p "$root/etc/volplex" "$root/var/lib/volplex" "$root/mnt/volumes" "$root/run/docker/plugins"
-du -sh "$root" | cut -f1
+size=$(du -sh "$root" | cut -f1)
+step "root filesystem ready: $root, $size"
+echo "$size"

@@ -7,5 +7,6 @@ tag=${2:-volplex:latest}
 tar -C "$root" -c . | docker import \
   --change 'ENTRYPOINT ["/usr/local/bin/node", "/opt/volplex/dist/src/cli/main.js", "serve"]' \
   --change 'WORKDIR /opt/volplex' \
+  --change 'ENV VOLPLEX_DEPLOYMENT=container' \
   - "$tag" >/dev/null
 echo "$tag"

@@ -4,6 +4,7 @@ import { Container } from 'inversify';
 
 import { driversModule } from '../../drivers/module.js';
 import type { VolplexConfig } from '../config/config.js';
+import { LiveConfig } from '../config/live-config.js';
 import { DriverRegistry } from '../core/driver-registry.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
@@ -24,11 +25,11 @@ export interface Overrides {
   readonly store?: Store;
 }
 
-/** The composition root: every service of the daemon, wired once. */
+/** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   const runner = overrides.runner ?? new ExecaCommandRunner(config.commandTimeout);
-  container.bind<VolplexConfig>(TOKENS.config).toConstantValue(config);
+  container.bind<LiveConfig>(TOKENS.config).toConstantValue(new LiveConfig(config));
   container.bind<Logger>(TOKENS.logger).toConstantValue(log);
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);
   container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { probeTimeoutMs: config.health.probeTimeout * 1000 }));

@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { parse } from 'yaml';
+
 import type { VolplexConfig } from '../config/config.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, userConfigFile } from '../config/load.js';
+import { VolplexError } from '../core/errors.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { HEALTH_REPORT_FILE, type HealthSnapshot } from './health-report.js';
+import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 
 const REACH_TIMEOUT_MS = 3000;
@@ -17,12 +22,37 @@ interface Finding {
 
 /** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
 export async function doctor(configFile: string | undefined): Promise<number> {
-  const config = loadConfig(configFile);
-  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config))];
+  const { config, problem } = loadForDoctor(configFile);
+  const findings = [...problem, ...checkDaemonStatus(config), ...(await checkHostBinds(config)), ...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config))];
   for (const finding of findings) {
     process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
   }
   return findings.some((finding) => finding.level === 'FAIL') ? 1 : 0;
+}
+
+/** A file the daemon would refuse is a finding, not the end: doctor goes on with the defaults and environment. */
+function loadForDoctor(configFile: string | undefined): { config: VolplexConfig; problem: Finding[] } {
+  try {
+    return { config: loadConfig(configFile), problem: [] };
+  } catch (error) {
+    if (!VolplexError.is(error)) {
+      throw error;
+    }
+    const text = `${error.message}; a running daemon keeps its previous configuration; checking with the defaults, the environment and the file's stateDir only`;
+    const stateDir = stateDirOf(userConfigFile(configFile));
+    return { config: loadConfig('', stateDir === undefined ? process.env : { ...process.env, VOLPLEX_STATE_DIR: stateDir }), problem: [{ level: 'FAIL', area: 'config', text }] };
+  }
+}
+
+/** The stateDir a file names, if it can be read at all: where the daemon's status is. */
+function stateDirOf(file: string | undefined): string | undefined {
+  try {
+    const parsed: unknown = parse(readFileSync(file ?? '', 'utf8'));
+    const stateDir = (parsed as { stateDir?: unknown } | null)?.stateDir;
+    return process.env.VOLPLEX_STATE_DIR ?? (typeof stateDir === 'string' ? stateDir : undefined);
+  } catch {
+    return undefined;
+  }
 }
 
 async function program(area: string, name: string, providedBy: string): Promise<Finding> {

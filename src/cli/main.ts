@@ -12,10 +12,12 @@ commands:
   serve          run the plugin daemon on its socket
   config check   validate the configuration and print it merged
   ls             list volumes: name, type, mounted, references
-  doctor         check what this host can mount: FUSE, clients, kernel NFS, servers
+  doctor         check what this host can mount: FUSE, clients, kernel NFS, servers;
+                 allowed roots bound from the host; the daemon's last config reload
 
 --config FILE (or VOLPLEX_CONFIG) is merged over config/default.yaml;
-VOLPLEX_* environment variables override both.
+VOLPLEX_* environment variables override both. A running daemon re-reads
+the file on SIGHUP and when it changes.
 `;
 
 /** Resolves to the exit code, or undefined while the daemon keeps running. */

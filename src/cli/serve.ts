@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 
 import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
+import type { LiveConfig } from '../config/live-config.js';
 import { loadConfig } from '../config/load.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
@@ -11,6 +12,7 @@ import { createApp } from '../server/app.js';
 import { listenOnSocket } from '../server/listen.js';
 import type { Store } from '../store/store.js';
 import { HealthReport } from './health-report.js';
+import { LiveChecks } from './live-checks.js';
 
 /** Runs the daemon: listen first (dockerd waits only seconds), then reconcile mounts. */
 export async function serve(configFile: string | undefined): Promise<void> {
@@ -23,6 +25,9 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const service = container.get(VolumeService);
   const server = await listenOnSocket(createApp(service, log), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
+  const checks = new LiveChecks(config.stateDir, configFile, log);
+  checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });
+  const reloader = checks.watchConfiguration(container.get<LiveConfig>(TOKENS.config));
   const refcounter = container.get(MountRefcounter);
   const report = new HealthReport(config.stateDir, config.mountRoot, refcounter, container.get<Store>(TOKENS.store));
   const checkHealth = (): void => {
@@ -37,6 +42,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.
     log.info({ signal }, 'stopping; mounts are left in place');
+    reloader.stop();
     server.close(() => {
       container.get<Store>(TOKENS.store).close();
       process.exit(0);

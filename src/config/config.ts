@@ -9,6 +9,14 @@ export interface CredentialProfile {
   readonly accessKeySecretEnv?: string;
 }
 
+/** What volplex does with a secret given as `-o` (dockerd keeps every option in plain text). */
+export const INLINE_SECRETS_POLICIES = ['allow', 'warn', 'refuse'] as const;
+export type InlineSecretsPolicy = (typeof INLINE_SECRETS_POLICIES)[number];
+
+/** How volplex was installed: on the host, as the docker-compose container, or as a managed plugin. */
+export const DEPLOYMENTS = ['host', 'container', 'plugin'] as const;
+export type Deployment = (typeof DEPLOYMENTS)[number];
+
 export interface ObjectStoreBackendConfig {
   /** The FUSE client to run: s3fs, ossfs, or a path to one. */
   readonly binary: string;
@@ -22,6 +30,8 @@ export interface VolplexConfig {
   readonly stateDir: string;
   readonly mountRoot: string;
   readonly scope: 'local' | 'global';
+  /** container and plugin: local devices must lie on a mount from the host, not on volplex's own root filesystem. */
+  readonly deployment: Deployment;
   readonly defaultType: string;
   /** Seconds any external command may run before its process group is killed. */
   readonly commandTimeout: number;
@@ -36,4 +46,5 @@ export interface VolplexConfig {
     readonly nfs: { readonly server: string; readonly version: '3' | '4' | '4.0' | '4.1' | '4.2'; readonly mountOptions: readonly string[] };
   };
   readonly credentials: Readonly<Record<string, CredentialProfile>>;
+  readonly security: { readonly inlineSecrets: InlineSecretsPolicy };
 }

@@ -12,6 +12,12 @@ import { schema } from './schema.js';
 /** The shipped defaults file, found relative to the compiled module (dist/src/config/). */
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../../config/default.yaml', import.meta.url));
 
+/** The user's configuration file: `--config FILE`, else VOLPLEX_CONFIG; undefined when neither names one. */
+export function userConfigFile(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = file ?? env.VOLPLEX_CONFIG;
+  return path === '' ? undefined : path;
+}
+
 /**
  * Merges, lowest first: schema defaults, config/default.yaml, the user's file
  * (`file`, else VOLPLEX_CONFIG), VOLPLEX_* environment variables. Throws
@@ -19,10 +25,10 @@ export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../../config/defaul
  */
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): VolplexConfig {
   const config = convict(schema, { env, args: [] });
-  const userFile = file ?? env.VOLPLEX_CONFIG;
+  const userFile = userConfigFile(file, env);
   for (const path of [DEFAULT_CONFIG_FILE, userFile]) {
-    if (path !== undefined && path !== '') {
-      config.load(readYaml(path));
+    if (path !== undefined) {
+      loadInto(config, path);
     }
   }
   try {
@@ -35,6 +41,18 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   assertLayout(loaded);
   assertCredentialProfiles(loaded.credentials);
   return loaded;
+}
+
+/** Merges one file into the convict config. */
+function loadInto(config: { load: (values: object) => unknown }, path: string): void {
+  const parsed = readYaml(path);
+  try {
+    config.load(parsed);
+  } catch (error) {
+    // The one mapping-typed key is credentials: convict JSON-parses a string there and quotes it.
+    const problem = error instanceof SyntaxError ? 'credentials: must be a mapping of profile names to {accessKeyId, accessKeySecret | accessKeySecretFile | accessKeySecretEnv}' : (error as Error).message;
+    throw new VolplexError('InvalidParameter', `configuration ${path}: ${problem}`);
+  }
 }
 
 function readYaml(path: string): object {
@@ -51,7 +69,9 @@ function readYaml(path: string): object {
     }
     return parsed;
   } catch (error) {
-    throw new VolplexError('InvalidParameter', `configuration ${path}: ${(error as Error).message}`);
+    // Only the first line: the rest quotes the file around the error, which may hold a secret.
+    const [reason = ''] = (error as Error).message.split('\n');
+    throw new VolplexError('InvalidParameter', `configuration ${path}: ${reason.replace(/:$/, '')}`);
   }
 }
 

@@ -2,7 +2,7 @@ import { isAbsolute, normalize } from 'node:path';
 
 import convict from 'convict';
 
-import { LOG_LEVELS } from './config.js';
+import { DEPLOYMENTS, INLINE_SECRETS_POLICIES, LOG_LEVELS } from './config.js';
 
 // A unix socket path must fit sockaddr_un.sun_path (108 bytes with the NUL).
 const MAX_SOCKET_PATH = 107;
@@ -173,6 +173,12 @@ export const schema = {
     default: 'local',
     env: 'VOLPLEX_SCOPE',
   },
+  deployment: {
+    doc: 'How volplex runs: host (systemd, npm start), container (docker-compose.yml), plugin (managed plugin). In container and plugin, local volume devices must lie on a mount from the host.',
+    format: [...DEPLOYMENTS],
+    default: 'host',
+    env: 'VOLPLEX_DEPLOYMENT',
+  },
   defaultType: {
     doc: 'Backend type used when a volume is created without -o type=.',
     format: String,
@@ -245,5 +251,13 @@ export const schema = {
     doc: 'Named access keys: {name: {accessKeyId, and one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv}}.',
     format: Object,
     default: {},
+  },
+  security: {
+    inlineSecrets: {
+      doc: 'A secret given as -o (ossfs ak_id/ak_secret): allow it, warn (accept; Status and the log say dockerd keeps it in plain text), or refuse the Create.',
+      format: [...INLINE_SECRETS_POLICIES],
+      default: 'warn',
+      env: 'VOLPLEX_INLINE_SECRETS',
+    },
   },
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
-import type { VolplexConfig } from '../config/config.js';
+import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { MountCheck, Mounter } from '../system/mounter.js';
@@ -54,12 +54,13 @@ export class MountRefcounter {
     @inject(TOKENS.store) store: Store,
     @inject(TOKENS.mounter) mounter: Mounter,
     @inject(TOKENS.logger) log: Logger,
-    @inject(TOKENS.config) config: VolplexConfig,
+    @inject(TOKENS.config) config: LiveConfig,
   ) {
     this.#store = store;
     this.#mounter = mounter;
     this.#log = log;
-    this.#mountRoot = config.mountRoot;
+    // mountRoot is fixed at start (FIXED_SETTINGS): reading it once is reading it at use time.
+    this.#mountRoot = config.current.mountRoot;
   }
 
   /** The volume's Mountpoint, whether or not it is mounted now; `heldKey` is the backend it holds, if any. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
-import type { VolplexConfig } from '../config/config.js';
+import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { isRemoteFilesystem } from '../system/filesystem-kinds.js';
@@ -40,14 +40,15 @@ export class Reconciler {
     @inject(TOKENS.mounter) mounter: Mounter,
     @inject(DriverRegistry) registry: DriverRegistry,
     @inject(MountRefcounter) refcounter: MountRefcounter,
-    @inject(TOKENS.config) config: VolplexConfig,
+    @inject(TOKENS.config) config: LiveConfig,
     @inject(TOKENS.logger) log: Logger,
   ) {
     this.#store = store;
     this.#mounter = mounter;
     this.#registry = registry;
     this.#refcounter = refcounter;
-    this.#mountRoot = config.mountRoot;
+    // mountRoot is fixed at start (FIXED_SETTINGS): reading it once is reading it at use time.
+    this.#mountRoot = config.current.mountRoot;
     this.#log = log;
   }
 

@@ -3,12 +3,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
-import type { VolplexConfig } from '../config/config.js';
+import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store, VolumeRecord } from '../store/store.js';
 import type { Volume, VolumeDriver } from './driver.js';
 import { DriverRegistry } from './driver-registry.js';
 import { VolplexError } from './errors.js';
+import { checkInlineSecrets, inlineSecretOptions, inlineSecretsNotice } from './inline-secrets.js';
 import { KeyedLock } from './keyed-lock.js';
 import { MountRefcounter } from './mount-refcounter.js';
 import { resolveOptions, type VolumeOptions } from './option-table.js';
@@ -35,7 +36,7 @@ export class VolumeService {
   readonly #store: Store;
   readonly #registry: DriverRegistry;
   readonly #refcounter: MountRefcounter;
-  readonly #config: VolplexConfig;
+  readonly #config: LiveConfig;
   readonly #log: Logger;
   #ready: Promise<void> = Promise.resolve();
 
@@ -43,7 +44,7 @@ export class VolumeService {
     @inject(TOKENS.store) store: Store,
     @inject(DriverRegistry) registry: DriverRegistry,
     @inject(MountRefcounter) refcounter: MountRefcounter,
-    @inject(TOKENS.config) config: VolplexConfig,
+    @inject(TOKENS.config) config: LiveConfig,
     @inject(TOKENS.logger) log: Logger,
   ) {
     this.#store = store;
@@ -59,7 +60,7 @@ export class VolumeService {
   }
 
   public capabilities(): { scope: 'local' | 'global' } {
-    return { scope: this.#config.scope };
+    return { scope: this.#config.current.scope };
   }
 
   public async create(name: string, given: VolumeOptions): Promise<void> {
@@ -67,13 +68,15 @@ export class VolumeService {
       assertValidVolumeName(name);
       await this.#volumeLocks.run(name, async () => {
         const { type, ...options } = given;
-        const driver = this.#registry.get(type ?? this.#config.defaultType);
+        const driver = this.#registry.get(type ?? this.#config.current.defaultType);
         const volume: Volume = { name, type: driver.type, options: resolveOptions(driver.type, driver.options, options) };
         const existing = this.#store.getVolume(name);
         if (existing !== undefined) {
           this.#assertSameVolume(existing, volume);
           return;
         }
+        const inlineSecrets = inlineSecretOptions(driver.options, options);
+        const notice = checkInlineSecrets(this.#config.current.security.inlineSecrets, inlineSecrets);
         await driver.prepare(volume);
         try {
           this.#store.insertVolume({ name, type: driver.type, options, createdAt: new Date().toISOString() });
@@ -82,6 +85,9 @@ export class VolumeService {
           throw error;
         }
         this.#log.info({ volume: name, type: driver.type, optionNames: Object.keys(options) }, 'volume created');
+        if (notice !== undefined) {
+          this.#log.warn({ volume: name, optionNames: inlineSecrets }, notice);
+        }
       });
     });
   }
@@ -95,7 +101,7 @@ export class VolumeService {
       const plan = driver.plan(volume);
       const mountpoint = this.#refcounter.mountpointOf(driver.type, plan, usage.backendKey);
       const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), ...this.#healthStatus(usage.backendKey) };
-      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend } };
+      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend, ...this.#inlineSecretsWarning(driver, volume) } };
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
       return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };
@@ -180,6 +186,12 @@ export class VolumeService {
   #resolve(record: VolumeRecord): { volume: Volume; driver: VolumeDriver } {
     const driver = this.#registry.get(record.type);
     return { driver, volume: { name: record.name, type: driver.type, options: resolveOptions(driver.type, driver.options, record.options) } };
+  }
+
+  /** Status says so while the policy is not allow, for volumes created before a stricter one too. */
+  #inlineSecretsWarning(driver: VolumeDriver, volume: Volume): { warning?: string } {
+    const names = inlineSecretOptions(driver.options, volume.options);
+    return names.length === 0 || this.#config.current.security.inlineSecrets === 'allow' ? {} : { warning: inlineSecretsNotice(names) };
   }
 
   #mountpointOrEmpty(record: VolumeRecord, heldKey: string | null): string {

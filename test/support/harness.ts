@@ -39,6 +39,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     stateDir: join(root, 'state'),
     mountRoot: join(root, 'state', 'mounts'),
     scope: 'local',
+    deployment: 'host',
     defaultType: 'local',
     commandTimeout: 10,
     health: { interval: 15, probeTimeout: 5 },
@@ -51,6 +52,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
       nfs: { server: '', version: '4.1', mountOptions: [] },
     },
     credentials: {},
+    security: { inlineSecrets: 'warn' },
   };
   return { ...defaults, ...overrides, backends: { ...defaults.backends, ...backends } };
 }

@@ -5,23 +5,36 @@ import { Container } from 'inversify';
 import { driversModule } from '../../drivers/module.js';
 import type { VolplexConfig } from '../config/config.js';
 import { DriverRegistry } from '../core/driver-registry.js';
+import { NO_HOLDER_CHECK_RECORDER, type HolderCheckRecorder } from '../core/holder-check-recorder.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
+import { VolumeLocks } from '../core/volume-locks.js';
 import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
+import { DockerApiHolderFinder } from '../system/docker-api-holders.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { FirstAnswerHolderFinder } from '../system/first-answer-holder-finder.js';
+import type { HolderFinder } from '../system/holder-finder.js';
+import { KernelHolderFinder } from '../system/kernel-holders.js';
 import { LinuxMounter } from '../system/linux-mounter.js';
 import type { Mounter } from '../system/mounter.js';
 import { TOKENS } from './tokens.js';
 
-/** What tests may swap: the command seam (runner, mounter) and the store. */
+/** What tests may swap: the command seam (runner, mounter), the store and who holds a mount. */
 export interface Overrides {
   readonly runner?: CommandRunner;
   readonly mounter?: Mounter;
   readonly store?: Store;
+  readonly holderFinder?: HolderFinder;
+}
+
+/** Who holds a volume: the Docker API when its socket answers, else the host's /proc. */
+export function createHolderFinder(config: VolplexConfig): HolderFinder {
+  return new FirstAnswerHolderFinder([new DockerApiHolderFinder(config.docker.socket), new KernelHolderFinder()]);
 }
 
 /** The composition root: every service of the daemon, wired once. */
@@ -33,7 +46,11 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);
   container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner));
   container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? new SqliteStore(config.stateDir));
+  container.bind<HolderFinder>(TOKENS.holderFinder).toConstantValue(overrides.holderFinder ?? createHolderFinder(config));
+  container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(NO_HOLDER_CHECK_RECORDER);
   container.bind(DriverRegistry).toSelf();
+  container.bind(VolumeLocks).toSelf();
+  container.bind(HolderReconciler).toSelf();
   container.bind(MountRefcounter).toSelf();
   container.bind(VolumeService).toSelf();
   container.bind(Reconciler).toSelf();

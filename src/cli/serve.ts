@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import { loadConfig } from '../config/load.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { VolumeService } from '../core/volume-service.js';
@@ -30,10 +31,14 @@ export async function serve(configFile: string | undefined): Promise<void> {
     refcounter.checkHealth().catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });
   }, HEALTH_CHECK_INTERVAL_MS);
   healthTimer.unref();
+  const holders = container.get(HolderReconciler);
+  holders.startPeriodic();
+  holders.logSource().catch((error: unknown) => { log.warn({ err: error }, 'holder source check failed'); });
 
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.
     log.info({ signal }, 'stopping; mounts are left in place');
+    holders.stop();
     server.close(() => {
       container.get<Store>(TOKENS.store).close();
       process.exit(0);

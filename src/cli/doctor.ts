@@ -1,22 +1,25 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 
+import { createContainer, createHolderFinder } from '../app/container.js';
+import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
+import { createLogger } from '../log/logger.js';
+import { STORE_FILE } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
+import { crashRecoveryFindings, type Finding } from './doctor-findings.js';
 
 const REACH_TIMEOUT_MS = 3000;
-
-interface Finding {
-  readonly level: 'ok' | 'FAIL' | 'info';
-  readonly area: string;
-  readonly text: string;
-}
 
 /** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
 export async function doctor(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
-  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config))];
+  const findings = [...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkCrashRecovery(config))];
   for (const finding of findings) {
     process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
   }
@@ -69,4 +72,18 @@ async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
     findings.push({ level: 'info', area: 'nfs', text: exports === undefined ? `${server} does not list its exports (NFSv4-only servers do not)` : `${server} exports ${exports.length === 0 ? '(nothing)' : exports.join(', ')}` });
   }
   return findings;
+}
+
+/** Who holds the volumes in use (the daemon's own sources), and the references no running container holds. */
+async function checkCrashRecovery(config: VolplexConfig): Promise<Finding[]> {
+  if (!existsSync(join(config.stateDir, STORE_FILE))) {
+    return crashRecoveryFindings(await createHolderFinder(config).find([]), []);
+  }
+  const container = createContainer(config, createLogger('silent'));
+  try {
+    const { report, volumes } = await container.get(HolderReconciler).inspect();
+    return crashRecoveryFindings(report, volumes);
+  } finally {
+    container.get<Store>(TOKENS.store).close();
+  }
 }

@@ -11,8 +11,9 @@ const USAGE = `usage: volplex <command> [--config FILE]
 commands:
   serve          run the plugin daemon on its socket
   config check   validate the configuration and print it merged
-  ls             list volumes: name, type, mounted, references
-  doctor         check what this host can mount: FUSE, clients, kernel NFS, servers
+  ls             list volumes: name, type, mounted, references, holding containers
+  doctor         check what this host can mount (FUSE, clients, kernel NFS, servers)
+                 and crash recovery: who holds each volume, stale references
 
 --config FILE (or VOLPLEX_CONFIG) is merged over config/default.yaml;
 VOLPLEX_* environment variables override both.
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       checkConfig(values.config);
       return 0;
     case 'ls':
-      listVolumes(values.config);
+      await listVolumes(values.config);
       return 0;
     case 'doctor':
       return doctor(values.config);

@@ -26,6 +26,10 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const server = await listenOnSocket(createApp(service, log), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
   service.holdMountsUntil(container.get(Reconciler).run().then(() => undefined));
+  if (config.docker.newLifetimeAtStart) {
+    // The managed plugin: dockerd sends it no Activate, and starts it whenever dockerd itself starts.
+    service.activate();
+  }
   const refcounter = container.get(MountRefcounter);
   const healthTimer = setInterval(() => {
     refcounter.checkHealth().catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });

@@ -259,6 +259,12 @@ export const schema = {
       default: 60,
       env: 'VOLPLEX_DOCKER_STALE_GRACE',
     },
+    newLifetimeAtStart: {
+      doc: "Take volplex's own start for a Plugin.Activate: for the managed plugin, which dockerd starts with itself and never sends Activate.",
+      format: Boolean,
+      default: false,
+      env: 'VOLPLEX_DOCKER_NEW_LIFETIME_AT_START',
+    },
   },
   credentials: {
     doc: 'Named access keys: {name: {accessKeyId, and one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv}}.',

@@ -1,12 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { startDaemon, type RunningDaemon } from '../support/daemon.js';
+import { CLI, startDaemon, type RunningDaemon } from '../support/daemon.js';
 import { BUSYBOX } from '../support/docker.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
+import { callPlugin, goJson } from '../support/plugin-client.js';
 import { killContainer, PrivateDockerd, sleep, unmountBelow } from '../support/private-dockerd.js';
 
 // A plugin name of its own: only this file's private engines ever use it.
@@ -33,6 +35,10 @@ describe('references left by a crashed dockerd (private engines, kill -9)', () =
   const startVolplex = async (dockerSocket: string): Promise<void> => {
     daemon = await startDaemon(config(), undefined, settings(dockerSocket));
   };
+
+  /** The volplex command line, with the configuration the daemon runs with. */
+  const volplex = (args: readonly string[]): string =>
+    spawnSync(process.execPath, [CLI, ...args, '--config', join(root, 'volplex.yaml')], { encoding: 'utf8', env: { ...process.env, VOLPLEX_CONFIG: '', ...settings(engine.socket) } }).stdout;
 
   const device = (name: string): string => {
     const path = join(root, 'devices', name);
@@ -132,6 +138,7 @@ describe('references left by a crashed dockerd (private engines, kill -9)', () =
     it('a container dockerd lost: after the restart and docker rm, docker volume rm succeeds and nothing stays mounted', async () => {
       createVolume('lost');
       runHolder('lost-c', 'lost');
+      const listed = volplex(['ls']);
       const from = await mark();
       await engine.crash();
       await engine.restart();
@@ -140,6 +147,7 @@ describe('references left by a crashed dockerd (private engines, kill -9)', () =
       engine.dockerOk(['rm', '-f', 'lost-c']);
       const { removed, left, observation } = await removeAndObserve('lost', from, `container after restart: ${exited}; references 20 s after restart: ${String(references)}`);
       report('1 (no live-restore, container stopped by dockerd)', observation);
+      expect(listed).toMatch(/^lost +local +yes +1 +lost-c:\/data$/m);
       expect(exited).toMatch(/^exited 137 /);
       expect(references).toBe(0);
       expect(removed).toBe(true);
@@ -185,6 +193,20 @@ describe('references left by a crashed dockerd (private engines, kill -9)', () =
       expect(removed).toBe(true);
       expect(left).toEqual([]);
     }, 2 * MINUTE);
+
+    it('a reference of this lifetime no container holds (an Unmount that never came): doctor shows it stale, docker volume rm drops it', async () => {
+      createVolume('orphan');
+      const mounted = await callPlugin(SOCKET, '/VolumeDriver.Mount', goJson({ Name: 'orphan', ID: 'f'.repeat(64) }));
+      expect(mounted.body.Err).toBe('');
+      const doctor = volplex(['doctor']);
+      expect(doctor).toContain(`ok   crash recovery: running containers are found through Docker API at ${engine.socket}`);
+      expect(doctor).toContain('info references: orphan: 1 reference(s), held by no running container: 1 stale (no running container accounts for them)');
+      const from = await mark();
+      const { removed, left, observation } = await removeAndObserve('orphan', from, 'counted in this lifetime, held by none');
+      report('a reference whose Unmount never came (no crash)', observation);
+      expect(removed).toBe(true);
+      expect(left).toEqual([]);
+    });
 
     it('with the Docker socket hidden from volplex, the kernel scan of /proc frees the volume of a lost container', async () => {
       await daemon.stop();

@@ -52,7 +52,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
       nfs: { server: '', version: '4.1', mountOptions: [] },
     },
     // No host Docker API in tests unless one asks for it (the kernel scan still sees the host).
-    docker: { socket: '', checkInterval: 60, staleGrace: 60 },
+    docker: { socket: '', checkInterval: 60, staleGrace: 60, newLifetimeAtStart: false },
     credentials: {},
   };
   return { ...defaults, ...overrides, backends: { ...defaults.backends, ...backends } };

@@ -18,7 +18,7 @@ describe(HolderReconciler.name, () => {
   };
 
   beforeEach(async () => {
-    harness = createHarness({ config: { docker: { socket: '', checkInterval: 60, staleGrace: 0 } } });
+    harness = createHarness({ config: { docker: { socket: '', checkInterval: 60, staleGrace: 0, newLifetimeAtStart: false } } });
     device = join(harness.root, 'devices', 'shared');
     mkdirSync(device, { recursive: true });
     await harness.service.create('data', { device });
@@ -91,7 +91,7 @@ describe(HolderReconciler.name, () => {
       });
 
       it('[never] drops it within the grace after its last Mount', async () => {
-        harness = harness.restart({ docker: { socket: '', checkInterval: 60, staleGrace: 600 } });
+        harness = harness.restart({ docker: { socket: '', checkInterval: 60, staleGrace: 600, newLifetimeAtStart: false } });
         harness.holderFinder.hold('data', 0);
         await harness.holders.checkAll('periodic');
         expect(references()).toBe(1);

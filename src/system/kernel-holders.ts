@@ -33,6 +33,7 @@ export class KernelHolderFinder implements HolderFinder {
     if (!processes.some((process) => ENGINE_COMMANDS.some((command) => process.comm.startsWith(command)))) {
       return { known: false, reason: `no dockerd or containerd-shim process is visible in ${this.#proc}: it is not the host's process table (the host PID namespace is needed)` };
     }
+    // TODO(issue 11): our own backend mounts (device, root) should come from the MountTable once it lands.
     const own = parseMountinfo(await this.#read('self/mountinfo'));
     const ownContainer = containerIdOf(await this.#read('self/cgroup'));
     const containers = new Map<string, number[]>();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { parseMountinfo, MOUNTINFO_PATH } from '../../src/system/mountinfo.js';
 import { BUSYBOX, docker, type CommandOutcome } from './docker.js';
+import { processesWhere } from './processes.js';
 
 const CONTAINERD_PIDFILE = join('exec', 'containerd', 'containerd.pid');
 
@@ -105,6 +106,14 @@ export class PrivateDockerd {
       kill(containerd);
       await waitGone([containerd]);
     }
+    // Shims (and their containers) an engine that failed to come back could not stop.
+    const address = join(this.dir, 'exec', 'containerd', 'containerd.sock');
+    for (const shim of processesWhere((argv) => argv[0]?.includes('containerd-shim') === true && argv.includes(address))) {
+      const argv = readFileSync(`/proc/${shim}/cmdline`, 'utf8').split('\0');
+      await killContainer(argv[argv.indexOf('-id') + 1] ?? '');
+      kill(shim);
+      await waitGone([shim]);
+    }
     unmountBelow(this.dir);
   }
 
@@ -160,6 +169,9 @@ export function containerProcesses(containerId: string): { processes: number[]; 
 
 /** kill -9 of the container's processes and of its shim, as when they die together with dockerd. */
 export async function killContainer(containerId: string): Promise<void> {
+  if (!/^[0-9a-f]{64}$/.test(containerId)) {
+    throw new Error(`not a container ID: ${containerId}`);
+  }
   const { processes, shim } = containerProcesses(containerId);
   const all = [...processes, ...(shim === undefined ? [] : [shim])];
   all.forEach((pid) => { kill(pid); });

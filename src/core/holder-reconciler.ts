@@ -5,20 +5,17 @@ import type { VolplexConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { Holder, HolderFinder, HolderReport, VolumeLocation } from '../system/holder-finder.js';
-import { backendTarget } from './backend-key.js';
 import { DriverRegistry } from './driver-registry.js';
 import type { HolderCheckRecorder } from './holder-check-recorder.js';
+import { HolderCheckSchedule } from './holder-check-schedule.js';
 import { HolderFindings } from './holder-findings.js';
 import { MountRefcounter } from './mount-refcounter.js';
-import { resolveOptions } from './option-table.js';
 import { staleReferences, type HolderCheckTrigger, type HolderFacts } from './stale-references.js';
+import { locateVolumes } from './volume-locations.js';
+import { VolumeLocks } from './volume-locks.js';
 
 /** The facts of a check before the holders are known. */
 type CheckFacts = Omit<HolderFacts, 'holders'>;
-import { VolumeLocks } from './volume-locks.js';
-
-/** After Activate: dockerd restores its containers first and answers its API after; check until it does. */
-const SETTLE_DELAYS_MS: readonly number[] = [1000, 3000, 7000, 15_000, 31_000];
 
 export interface VolumeHolding {
   readonly name: string;
@@ -47,10 +44,9 @@ export class HolderReconciler {
   readonly #log: Logger;
   readonly #recorder: HolderCheckRecorder;
   readonly #config: VolplexConfig;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #schedule: HolderCheckSchedule;
   #queue: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> = Promise.resolve();
-  #settling = 0;
 
   public constructor(
     @inject(TOKENS.store) store: Store,
@@ -70,6 +66,7 @@ export class HolderReconciler {
     this.#config = config;
     this.#log = log;
     this.#recorder = recorder;
+    this.#schedule = new HolderCheckSchedule((trigger) => this.checkAll(trigger), log);
   }
 
   /** Checks wait for this (the start-up reconcile with the kernel's mount table). */
@@ -81,27 +78,18 @@ export class HolderReconciler {
   public activated(): number {
     const lifetime = this.#store.beginDockerLifetime();
     this.#log.info({ lifetime }, lifetime === 1 ? 'dockerd activated the plugin' : 'dockerd activated the plugin again (it restarted): checking which references running containers still hold');
-    this.#settle((this.#settling += 1), 0);
+    this.#schedule.afterActivate();
     return lifetime;
   }
 
   /** The periodic check, every docker.checkInterval seconds (0: none). */
   public startPeriodic(): void {
-    if (this.#config.docker.checkInterval === 0) {
-      return;
-    }
-    const timer = setInterval(() => {
-      this.checkAll('periodic').catch((error: unknown) => { this.#log.warn({ err: error }, 'holder check failed'); });
-    }, this.#config.docker.checkInterval * 1000);
-    timer.unref();
-    this.#timers.add(timer);
+    this.#schedule.startPeriodic(this.#config.docker.checkInterval);
   }
 
   /** Ends the periodic and post-Activate checks. */
   public stop(): void {
-    this.#timers.forEach((timer) => { clearTimeout(timer); });
-    this.#timers.clear();
-    this.#settling += 1;
+    this.#schedule.stop();
   }
 
   /** Checks every volume with references: one question to the holder source, then each volume under its lock. Checks run one at a time. */
@@ -201,52 +189,10 @@ export class HolderReconciler {
   }
 
   #locate(names: readonly string[]): VolumeLocation[] {
-    const locations: VolumeLocation[] = [];
-    for (const name of names) {
-      const { backendKey } = this.#store.usage(name);
-      if (backendKey !== null) {
-        locations.push({ name, backendTarget: backendTarget(this.#config.mountRoot, backendKey), subdir: this.#subdirOf(name) });
-      }
-    }
-    return locations;
-  }
-
-  /** '' when the options no longer resolve: the whole backend mount, which can only find more holders. */
-  #subdirOf(name: string): string {
-    const record = this.#store.getVolume(name);
-    try {
-      const driver = this.#registry.get(record?.type ?? '');
-      return driver.plan({ name, type: driver.type, options: resolveOptions(driver.type, driver.options, record?.options ?? {}) }).subdir;
-    } catch {
-      return '';
-    }
+    return locateVolumes(this.#store, this.#registry, this.#config.mountRoot, names);
   }
 
   #graceMs(): number {
     return this.#config.docker.staleGrace * 1000;
-  }
-
-  /** Checks after Activate until the Docker API has answered (dockerd done restoring), or the delays run out. */
-  #settle(generation: number, step: number): void {
-    const delay = SETTLE_DELAYS_MS[step];
-    if (delay === undefined || generation !== this.#settling) {
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.checkAll('activate').then(
-        (report) => {
-          if (report !== undefined && !(report.known && report.source === 'docker')) {
-            this.#settle(generation, step + 1);
-          }
-        },
-        (error: unknown) => {
-          this.#log.warn({ err: error }, 'holder check after activation failed');
-          this.#settle(generation, step + 1);
-        },
-      );
-    }, delay - (SETTLE_DELAYS_MS[step - 1] ?? 0));
-    timer.unref();
-    this.#timers.add(timer);
   }
 }

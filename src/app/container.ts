@@ -6,35 +6,55 @@ import { driversModule } from '../../drivers/module.js';
 import type { VolplexConfig } from '../config/config.js';
 import { LiveConfig } from '../config/live-config.js';
 import { DriverRegistry } from '../core/driver-registry.js';
+import { NO_HOLDER_CHECK_RECORDER, type HolderCheckRecorder } from '../core/holder-check-recorder.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
+import { VolumeLocks } from '../core/volume-locks.js';
 import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
+import { DockerApiHolderFinder } from '../system/docker-api-holders.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { FirstAnswerHolderFinder } from '../system/first-answer-holder-finder.js';
+import type { HolderFinder } from '../system/holder-finder.js';
+import { KernelHolderFinder } from '../system/kernel-holders.js';
 import { LinuxMounter } from '../system/linux-mounter.js';
+import { MountTable } from '../system/mount-table.js';
 import type { Mounter } from '../system/mounter.js';
 import { TOKENS } from './tokens.js';
 
-/** What tests may swap: the command seam (runner, mounter) and the store. */
+/** What tests may swap: the command seam (runner, mounter), the store and who holds a mount. */
 export interface Overrides {
   readonly runner?: CommandRunner;
   readonly mounter?: Mounter;
   readonly store?: Store;
+  readonly holderFinder?: HolderFinder;
+}
+
+/** Who holds a volume: the Docker API when its socket answers, else the host's /proc. */
+export function createHolderFinder(config: VolplexConfig, mountTable = new MountTable()): HolderFinder {
+  return new FirstAnswerHolderFinder([new DockerApiHolderFinder(config.docker.socket), new KernelHolderFinder('/proc', mountTable)]);
 }
 
 /** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   const runner = overrides.runner ?? new ExecaCommandRunner(config.commandTimeout);
+  // The one owner of what is mounted, shared by the mounter and the kernel holder scan.
+  const mountTable = new MountTable();
   container.bind<LiveConfig>(TOKENS.config).toConstantValue(new LiveConfig(config));
   container.bind<Logger>(TOKENS.logger).toConstantValue(log);
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);
-  container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { probeTimeoutMs: config.health.probeTimeout * 1000 }));
+  container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { table: mountTable, probeTimeoutMs: config.health.probeTimeout * 1000 }));
   container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? new SqliteStore(config.stateDir));
+  container.bind<HolderFinder>(TOKENS.holderFinder).toConstantValue(overrides.holderFinder ?? createHolderFinder(config, mountTable));
+  container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(NO_HOLDER_CHECK_RECORDER);
   container.bind(DriverRegistry).toSelf();
+  container.bind(VolumeLocks).toSelf();
+  container.bind(HolderReconciler).toSelf();
   container.bind(MountRefcounter).toSelf();
   container.bind(VolumeService).toSelf();
   container.bind(Reconciler).toSelf();

@@ -6,4 +6,6 @@ export const TOKENS = {
   mounter: Symbol.for('volplex.Mounter'),
   store: Symbol.for('volplex.Store'),
   driver: Symbol.for('volplex.VolumeDriver'),
+  holderFinder: Symbol.for('volplex.HolderFinder'),
+  holderCheckRecorder: Symbol.for('volplex.HolderCheckRecorder'),
 } as const;

@@ -1,29 +1,30 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
+import { createContainer, createHolderFinder } from '../app/container.js';
+import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import { loadConfig, userConfigFile } from '../config/load.js';
 import { VolplexError } from '../core/errors.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
+import { createLogger } from '../log/logger.js';
+import { STORE_FILE } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { HEALTH_REPORT_FILE, type HealthSnapshot } from './health-report.js';
 import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
+import { crashRecoveryFindings, type Finding } from './doctor-findings.js';
 
 const REACH_TIMEOUT_MS = 3000;
-
-interface Finding {
-  readonly level: 'ok' | 'FAIL' | 'info';
-  readonly area: string;
-  readonly text: string;
-}
 
 /** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
 export async function doctor(configFile: string | undefined): Promise<number> {
   const { config, problem } = loadForDoctor(configFile);
-  const findings = [...problem, ...checkDaemonStatus(config), ...(await checkHostBinds(config)), ...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config))];
+  const findings = [...problem, ...checkDaemonStatus(config), ...(await checkHostBinds(config)), ...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config)), ...(await checkCrashRecovery(config))];
   for (const finding of findings) {
     process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
   }
@@ -120,4 +121,18 @@ async function checkMounts(config: VolplexConfig): Promise<Finding[]> {
     findings.push({ level: 'FAIL', area: 'mounts', text: `${snapshot.stuckProbeChildren} probe child process(es) are stuck in the kernel on dead mounts` });
   }
   return findings;
+}
+
+/** Who holds the volumes in use (the daemon's own sources), and the references no running container holds. */
+async function checkCrashRecovery(config: VolplexConfig): Promise<Finding[]> {
+  if (!existsSync(join(config.stateDir, STORE_FILE))) {
+    return crashRecoveryFindings(await createHolderFinder(config).find([]), []);
+  }
+  const container = createContainer(config, createLogger('silent'));
+  try {
+    const { report, volumes } = await container.get(HolderReconciler).inspect();
+    return crashRecoveryFindings(report, volumes);
+  } finally {
+    container.get<Store>(TOKENS.store).close();
+  }
 }

@@ -11,9 +11,10 @@ const USAGE = `usage: volplex <command> [--config FILE]
 commands:
   serve          run the plugin daemon on its socket
   config check   validate the configuration and print it merged
-  ls             list volumes: name, type, mounted, references
-  doctor         check what this host can mount: FUSE, clients, kernel NFS, servers;
-                 allowed roots bound from the host; the daemon's last config reload
+  ls             list volumes: name, type, mounted, references, holding containers
+  doctor         check what this host can mount (FUSE, clients, kernel NFS, servers),
+                 allowed roots bound from the host, the daemon's last config reload,
+                 and crash recovery: who holds each volume, stale references
 
 --config FILE (or VOLPLEX_CONFIG) is merged over config/default.yaml;
 VOLPLEX_* environment variables override both. A running daemon re-reads
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       checkConfig(values.config);
       return 0;
     case 'ls':
-      listVolumes(values.config);
+      await listVolumes(values.config);
       return 0;
     case 'doctor':
       return doctor(values.config);

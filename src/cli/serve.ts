@@ -4,6 +4,7 @@ import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import type { LiveConfig } from '../config/live-config.js';
 import { loadConfig } from '../config/load.js';
+import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { VolumeService } from '../core/volume-service.js';
@@ -38,11 +39,19 @@ export async function serve(configFile: string | undefined): Promise<void> {
   // Adopted mounts are probed in the background, never before the first Mount may proceed.
   void reconciled.then(checkHealth);
   setInterval(checkHealth, config.health.interval * 1000).unref();
+  if (config.docker.newLifetimeAtStart) {
+    // The managed plugin: dockerd sends it no Activate, and starts it whenever dockerd itself starts.
+    service.activate();
+  }
+  const holders = container.get(HolderReconciler);
+  holders.startPeriodic();
+  holders.logSource().catch((error: unknown) => { log.warn({ err: error }, 'holder source check failed'); });
 
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.
     log.info({ signal }, 'stopping; mounts are left in place');
     reloader.stop();
+    holders.stop();
     server.close(() => {
       container.get<Store>(TOKENS.store).close();
       process.exit(0);

@@ -45,6 +45,8 @@ export interface VolplexConfig {
     readonly ossfs: ObjectStoreBackendConfig;
     readonly nfs: { readonly server: string; readonly version: '3' | '4' | '4.0' | '4.1' | '4.2'; readonly mountOptions: readonly string[] };
   };
+  /** Crash recovery: where to learn which running containers hold a volume, and how often to look. */
+  readonly docker: { readonly socket: string; readonly checkInterval: number; readonly staleGrace: number; readonly newLifetimeAtStart: boolean };
   readonly credentials: Readonly<Record<string, CredentialProfile>>;
   readonly security: { readonly inlineSecrets: InlineSecretsPolicy };
 }

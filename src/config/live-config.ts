@@ -4,9 +4,10 @@ import type { VolplexConfig } from './config.js';
  * Settings read once at start; a reload names a change to them and keeps the old value.
  * socket, stateDir, mountRoot: the listening socket, the open store and every mount are
  * there. scope: dockerd caches Capabilities. commandTimeout: the command runner is built
- * with it. deployment: how volplex was installed.
+ * with it. deployment: how volplex was installed. health: the probe timer and the probe
+ * timeout are set up at start. docker: the holder sources and their timers likewise.
  */
-export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'commandTimeout', 'deployment'] as const;
+export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'commandTimeout', 'deployment', 'health', 'docker'] as const;
 
 export interface Replacement {
   /** Reloadable sections that now differ ("credentials", "backends.s3fs", "log"). */

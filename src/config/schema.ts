@@ -51,6 +51,29 @@ convict.addFormat({
   },
 });
 
+convict.addFormat({
+  name: 'socket-path-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '') {
+      try {
+        assertAbsolute(value);
+      } catch {
+        throw new Error('must be a clean absolute path to a unix socket such as /var/run/docker.sock, or empty');
+      }
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'seconds',
+  validate: (value: unknown) => {
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 86_400) {
+      throw new Error('must be a whole number of seconds from 0 to 86400');
+    }
+  },
+  coerce: (value: string) => Number(value),
+});
+
 /** A host name or IPv4 address (gluster server lists use ':' and ',' as separators). */
 export const HOST_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
@@ -245,6 +268,32 @@ export const schema = {
       server: { doc: 'Default NFS server for volumes that name none.', format: 'host-or-empty', default: '', env: 'VOLPLEX_NFS_SERVER' },
       version: { doc: 'Default NFS version.', format: ['3', '4', '4.0', '4.1', '4.2'], default: '4.1', env: 'VOLPLEX_NFS_VERSION' },
       mountOptions: { doc: 'Default NFS mount options; a volume\'s own options win.', format: 'nfs-mount-options', default: [] as string[], env: 'VOLPLEX_NFS_MOUNT_OPTIONS' },
+    },
+  },
+  docker: {
+    socket: {
+      doc: "Docker Engine API socket, asked read-only which running containers hold a volume (to drop references a crashed dockerd left). Used while it exists; '' never uses it, leaving the scan of the host's /proc.",
+      format: 'socket-path-or-empty',
+      default: '/var/run/docker.sock',
+      env: 'VOLPLEX_DOCKER_SOCKET',
+    },
+    checkInterval: {
+      doc: 'Seconds between checks of the volumes that have references against the containers that hold them; 0: only when dockerd (re)activates the plugin and at Remove.',
+      format: 'seconds',
+      default: 60,
+      env: 'VOLPLEX_DOCKER_CHECK_INTERVAL',
+    },
+    staleGrace: {
+      doc: 'Seconds after its last Mount during which the checks at activation and periodically leave a reference alone (its container may still be starting). Remove, and a Mount of the same ID, do not wait.',
+      format: 'seconds',
+      default: 60,
+      env: 'VOLPLEX_DOCKER_STALE_GRACE',
+    },
+    newLifetimeAtStart: {
+      doc: "Take volplex's own start for a Plugin.Activate: for the managed plugin, which dockerd starts with itself and never sends Activate.",
+      format: Boolean,
+      default: false,
+      env: 'VOLPLEX_DOCKER_NEW_LIFETIME_AT_START',
     },
   },
   credentials: {

@@ -6,12 +6,13 @@ import { inject, injectable } from 'inversify';
 import { TOKENS } from '../app/tokens.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/store.js';
+import type { ReleaseResult, Store } from '../store/store.js';
 import type { MountCheck, Mounter } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
 import type { MountPlan, Volume, VolumeDriver } from './driver.js';
 import { errnoCode, VolplexError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
+import type { StaleReference } from './stale-references.js';
 
 /** Probes of a health round that run at once (each in its own child). */
 const HEALTH_ROUND_PARALLELISM = 8;
@@ -97,12 +98,24 @@ export class MountRefcounter {
    * the failure is then thrown.
    */
   public async release(name: string, id: string, driver: VolumeDriver | undefined): Promise<void> {
+    await this.#releaseVia(name, driver, () => this.#store.releaseReference(name, id));
+  }
+
+  /**
+   * Forgets references no live container holds (issue 14: see HolderReconciler), through the
+   * same path as release: the backend is unmounted when no volume holds it any more.
+   */
+  public async dropReference(name: string, stale: StaleReference, driver: VolumeDriver | undefined): Promise<void> {
+    await this.#releaseVia(name, driver, () => this.#store.dropReference(name, stale.id, stale.lifetime, stale.count));
+  }
+
+  async #releaseVia(name: string, driver: VolumeDriver | undefined, release: () => ReleaseResult): Promise<void> {
     const key = this.#store.usage(name).backendKey;
     if (key === null) {
       return;
     }
     await this.#backendLocks.run(key, async () => {
-      const result = this.#store.releaseReference(name, id);
+      const result = release();
       if (result.released && result.backendUsers === 0) {
         await this.#unmountBackend(backendTarget(this.#mountRoot, key), driver);
       }

@@ -10,9 +10,10 @@ import type { Volume, VolumeDriver } from './driver.js';
 import { DriverRegistry } from './driver-registry.js';
 import { VolplexError } from './errors.js';
 import { checkInlineSecrets, inlineSecretOptions, inlineSecretsNotice } from './inline-secrets.js';
-import { KeyedLock } from './keyed-lock.js';
+import { HolderReconciler } from './holder-reconciler.js';
 import { MountRefcounter } from './mount-refcounter.js';
 import { resolveOptions, type VolumeOptions } from './option-table.js';
+import { VolumeLocks } from './volume-locks.js';
 import { assertValidVolumeName, isValidVolumeName } from './volume-name.js';
 
 export interface VolumeSummary {
@@ -32,7 +33,8 @@ export interface VolumeView extends VolumeSummary {
  */
 @injectable()
 export class VolumeService {
-  readonly #volumeLocks = new KeyedLock();
+  readonly #volumeLocks: VolumeLocks;
+  readonly #holders: HolderReconciler;
   readonly #store: Store;
   readonly #registry: DriverRegistry;
   readonly #refcounter: MountRefcounter;
@@ -46,7 +48,11 @@ export class VolumeService {
     @inject(MountRefcounter) refcounter: MountRefcounter,
     @inject(TOKENS.config) config: LiveConfig,
     @inject(TOKENS.logger) log: Logger,
+    @inject(VolumeLocks) volumeLocks: VolumeLocks,
+    @inject(HolderReconciler) holders: HolderReconciler,
   ) {
+    this.#volumeLocks = volumeLocks;
+    this.#holders = holders;
     this.#store = store;
     this.#registry = registry;
     this.#refcounter = refcounter;
@@ -57,6 +63,12 @@ export class VolumeService {
   /** Mount, Unmount and Remove wait for this before touching mounts (start-up reconcile). */
   public holdMountsUntil(ready: Promise<void>): void {
     this.#ready = ready.catch((error: unknown) => { this.#log.error({ err: error }, 'start-up reconcile failed'); });
+    this.#holders.holdChecksUntil(this.#ready);
+  }
+
+  /** Plugin.Activate: dockerd sends it once per lifetime, so a second one means dockerd restarted. */
+  public activate(): void {
+    this.#holders.activated();
   }
 
   public capabilities(): { scope: 'local' | 'global' } {
@@ -95,7 +107,7 @@ export class VolumeService {
   public get(name: string): VolumeView {
     const record = this.#require(name);
     const usage = this.#store.usage(name);
-    const status: Record<string, unknown> = { type: record.type, mounted: usage.references > 0, references: usage.references, mountIds: usage.mountIds };
+    const status: Record<string, unknown> = { type: record.type, mounted: usage.references > 0, references: usage.references, mountIds: usage.mountIds, ...this.#holders.findings.status(name, usage.references) };
     try {
       const { volume, driver } = this.#resolve(record);
       const plan = driver.plan(volume);
@@ -128,6 +140,7 @@ export class VolumeService {
     return inContext(`mount ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
         const { volume, driver } = this.#resolve(this.#require(name));
+        await this.#holders.beforeMount(name, id);
         const mountpoint = await this.#refcounter.acquire(volume, driver, id);
         this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'mount counted');
         return mountpoint;
@@ -151,9 +164,11 @@ export class VolumeService {
     await inContext(`remove ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
         const record = this.#require(name);
+        await this.#holders.beforeRemove(name);
         const usage = this.#store.usage(name);
         if (usage.references > 0) {
-          throw new VolplexError('Conflict', `volume is in use (${usage.references} mount(s) from ${usage.mountIds} container mount point(s)); stop the containers using it first`);
+          const held = this.#holders.findings.note(name, usage.references);
+          throw new VolplexError('Conflict', `volume is in use (${usage.references} mount(s) from ${usage.mountIds} container mount point(s)); stop the containers using it first${held}`);
         }
         await this.#removeOwnedData(record);
         this.#store.deleteVolume(name);

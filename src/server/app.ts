@@ -35,7 +35,10 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
     return id;
   };
 
-  handle(ROUTES.activate, () => ({ Implements: ['VolumeDriver'] }));
+  handle(ROUTES.activate, () => {
+    service.activate();
+    return { Implements: ['VolumeDriver'] };
+  });
   handle(ROUTES.capabilities, () => ({ Capabilities: { Scope: service.capabilities().scope } }));
   handle(ROUTES.create, async (body, response) => {
     await service.create(named(body, response), decodeOpts(body));

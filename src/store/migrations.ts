@@ -14,4 +14,22 @@ export const MIGRATIONS: readonly string[] = [
      count    INTEGER NOT NULL CHECK (count > 0),
      PRIMARY KEY (volume, mount_id)
    ) WITHOUT ROWID;`,
+  // Counts per dockerd lifetime (one more at every Plugin.Activate): after dockerd restarts,
+  // what was counted before is told apart from what its new lifetime mounts.
+  `CREATE TABLE mount_refs_by_lifetime (
+     volume     TEXT NOT NULL REFERENCES volumes (name),
+     mount_id   TEXT NOT NULL,
+     lifetime   INTEGER NOT NULL,
+     count      INTEGER NOT NULL CHECK (count > 0),
+     changed_at INTEGER NOT NULL,
+     PRIMARY KEY (volume, mount_id, lifetime)
+   ) WITHOUT ROWID;
+   INSERT INTO mount_refs_by_lifetime (volume, mount_id, lifetime, count, changed_at) SELECT volume, mount_id, 0, count, 0 FROM mount_refs;
+   DROP TABLE mount_refs;
+   ALTER TABLE mount_refs_by_lifetime RENAME TO mount_refs;
+   CREATE TABLE docker_lifetime (
+     only     INTEGER PRIMARY KEY CHECK (only = 1),
+     lifetime INTEGER NOT NULL
+   );
+   INSERT INTO docker_lifetime (only, lifetime) VALUES (1, 0);`,
 ];

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { ReleaseResult, Store, VolumeRecord, VolumeUsage } from './store.js';
+import type { MountReference, ReleaseResult, Store, VolumeRecord, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
 
@@ -64,7 +64,7 @@ export class SqliteStore implements Store {
     const row = this.#db
       .prepare<[string], { references: number | null; ids: number; backend_key: string | null }>(
         `SELECT (SELECT sum(count) FROM mount_refs WHERE volume = v.name) AS "references",
-                (SELECT count(*) FROM mount_refs WHERE volume = v.name) AS ids, v.backend_key
+                (SELECT count(DISTINCT mount_id) FROM mount_refs WHERE volume = v.name) AS ids, v.backend_key
            FROM volumes v WHERE v.name = ?`,
       )
       .get(name);
@@ -74,29 +74,41 @@ export class SqliteStore implements Store {
   public addReference(name: string, id: string, backendKey: string): void {
     this.#db.transaction(() => {
       this.#db
-        .prepare('INSERT INTO mount_refs (volume, mount_id, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1')
-        .run(name, id);
+        .prepare(
+          `INSERT INTO mount_refs (volume, mount_id, lifetime, count, changed_at) VALUES (?, ?, (SELECT lifetime FROM docker_lifetime), 1, ?)
+             ON CONFLICT DO UPDATE SET count = count + 1, changed_at = excluded.changed_at`,
+        )
+        .run(name, id, Date.now());
       this.#db.prepare('UPDATE volumes SET backend_key = ? WHERE name = ?').run(backendKey, name);
     })();
   }
 
   public releaseReference(name: string, id: string): ReleaseResult {
     return this.#db.transaction((): ReleaseResult => {
-      const before = this.usage(name);
-      const row = this.#db.prepare<[string, string], { count: number }>('SELECT count FROM mount_refs WHERE volume = ? AND mount_id = ?').get(name, id);
-      if (row === undefined) {
-        return { released: false, volumeReferences: before.references, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
-      }
-      if (row.count > 1) {
-        this.#db.prepare('UPDATE mount_refs SET count = count - 1 WHERE volume = ? AND mount_id = ?').run(name, id);
-      } else {
-        this.#db.prepare('DELETE FROM mount_refs WHERE volume = ? AND mount_id = ?').run(name, id);
-      }
-      const left = before.references - 1;
-      if (left === 0) {
-        this.#db.prepare('UPDATE volumes SET backend_key = NULL WHERE name = ?').run(name);
-      }
-      return { released: true, volumeReferences: left, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
+      const row = this.#db.prepare<[string, string], { lifetime: number }>('SELECT lifetime FROM mount_refs WHERE volume = ? AND mount_id = ? ORDER BY lifetime DESC LIMIT 1').get(name, id);
+      return this.#release(name, id, row?.lifetime ?? -1, 1);
+    })();
+  }
+
+  public references(name: string): MountReference[] {
+    return this.#db
+      .prepare<[string], { id: string; lifetime: number; count: number; changed_at: number }>('SELECT mount_id AS id, lifetime, count, changed_at FROM mount_refs WHERE volume = ? ORDER BY lifetime, mount_id')
+      .all(name)
+      .map((row) => ({ id: row.id, lifetime: row.lifetime, count: row.count, changedAt: row.changed_at }));
+  }
+
+  public dropReference(name: string, id: string, lifetime: number, count: number): ReleaseResult {
+    return this.#db.transaction(() => this.#release(name, id, lifetime, count))();
+  }
+
+  public dockerLifetime(): number {
+    return this.#db.prepare<[], { lifetime: number }>('SELECT lifetime FROM docker_lifetime').get()?.lifetime ?? 0;
+  }
+
+  public beginDockerLifetime(): number {
+    return this.#db.transaction(() => {
+      this.#db.prepare('UPDATE docker_lifetime SET lifetime = lifetime + 1').run();
+      return this.dockerLifetime();
     })();
   }
 
@@ -130,6 +142,26 @@ export class SqliteStore implements Store {
 
   public close(): void {
     this.#db.close();
+  }
+
+  /** Takes up to `count` from one row; clears the volume's backend when its last reference goes. Inside a transaction. */
+  #release(name: string, id: string, lifetime: number, count: number): ReleaseResult {
+    const before = this.usage(name);
+    const row = this.#db.prepare<[string, string, number], { count: number }>('SELECT count FROM mount_refs WHERE volume = ? AND mount_id = ? AND lifetime = ?').get(name, id, lifetime);
+    if (row === undefined || count < 1) {
+      return { released: false, volumeReferences: before.references, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
+    }
+    const taken = Math.min(count, row.count);
+    if (taken < row.count) {
+      this.#db.prepare('UPDATE mount_refs SET count = count - ? WHERE volume = ? AND mount_id = ? AND lifetime = ?').run(taken, name, id, lifetime);
+    } else {
+      this.#db.prepare('DELETE FROM mount_refs WHERE volume = ? AND mount_id = ? AND lifetime = ?').run(name, id, lifetime);
+    }
+    const left = before.references - taken;
+    if (left === 0) {
+      this.#db.prepare('UPDATE volumes SET backend_key = NULL WHERE name = ?').run(name);
+    }
+    return { released: true, volumeReferences: left, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
   }
 
   #usersOf(backendKey: string | null): number {

@@ -16,6 +16,16 @@ export interface VolumeUsage {
   readonly backendKey: string | null;
 }
 
+/** Mount ID `id` counted `count` times during one dockerd lifetime. */
+export interface MountReference {
+  readonly id: string;
+  /** The dockerd lifetime the Mounts were counted in: the number of Plugin.Activate calls seen before them. */
+  readonly lifetime: number;
+  readonly count: number;
+  /** When the last of them was counted, in ms since 1970. */
+  readonly changedAt: number;
+}
+
 export interface ReleaseResult {
   /** False when the ID held no reference: nothing changed. */
   readonly released: boolean;
@@ -37,9 +47,18 @@ export interface Store {
   /** Throws Conflict while references remain. */
   deleteVolume(name: string): void;
   usage(name: string): VolumeUsage;
-  /** Counts one more reference from mount ID `id`; the volume now holds backend `backendKey`. */
+  /** Counts one more reference from mount ID `id` in the current dockerd lifetime; the volume now holds backend `backendKey`. */
   addReference(name: string, id: string, backendKey: string): void;
+  /** Drops one reference of mount ID `id`, from its latest lifetime first. */
   releaseReference(name: string, id: string): ReleaseResult;
+  /** The volume's counts, one row per mount ID and lifetime. */
+  references(name: string): MountReference[];
+  /** Forgets up to `count` references of mount ID `id` counted in `lifetime` (no live container holds them). */
+  dropReference(name: string, id: string, lifetime: number, count: number): ReleaseResult;
+  /** The current dockerd lifetime: the number of Plugin.Activate calls seen, 0 before the first. */
+  dockerLifetime(): number;
+  /** Plugin.Activate: dockerd (re)started. Returns the new lifetime. */
+  beginDockerLifetime(): number;
   /** Number of volumes holding the backend mount. */
   backendUsers(backendKey: string): number;
   /** Backend keys held by at least one volume, with those volumes. */

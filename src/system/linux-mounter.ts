@@ -1,4 +1,5 @@
 import { chmod, chown, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 
 import { errnoCode } from '../core/errors.js';
 import type { CommandRunner, RunOptions } from './command-runner.js';
@@ -34,9 +35,11 @@ export class LinuxMounter implements Mounter {
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
     const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
     await this.#runner.run('mount', args, { secrets: sensitive, ...PROVIDED_BY });
-    // A bind mount shows the type of the filesystem its source lives on.
-    const fsType = fstype === '' ? ((await this.#table.filesystemOf(source))?.fsType ?? 'none') : fstype;
-    this.#table.noteMounted({ mountPoint: target, root: '/', fsType, source, options: options.join(',') });
+    // A bind mount shows the type and device of the filesystem its source lives on; any other
+    // mount's device is known only from the next read of the table.
+    const holder = fstype === '' ? await this.#table.filesystemOf(source) : undefined;
+    const root = holder === undefined ? '/' : join(holder.root, relative(holder.mountPoint, source));
+    this.#table.noteMounted({ mountPoint: target, root, fsType: holder?.fsType ?? (fstype || 'none'), device: holder?.device ?? '0:0', source, options: options.join(',') });
   }
 
   public async mountWithClient(file: string, args: readonly string[], target: string, options: RunOptions = {}): Promise<void> {

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 /** One line of /proc/self/mountinfo, with the kernel's octal escapes decoded. */
 export interface MountEntry {
   readonly mountPoint: string;
+  /** `major:minor` of the mounted filesystem: with root, what a bind of it elsewhere shares. */
+  readonly device: string;
   /** The path inside the source filesystem that is mounted (bind mounts of subdirectories). */
   readonly root: string;
   readonly fsType: string;
@@ -30,13 +32,13 @@ export function parseMountinfo(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const fields = line.split(' ');
     const separator = fields.indexOf('-', 6);
-    const [, , , root, mountPoint, options] = fields;
+    const [, , device, root, mountPoint, options] = fields;
     const fsType = fields[separator + 1];
     const source = fields[separator + 2];
-    if (separator < 0 || root === undefined || mountPoint === undefined || options === undefined || fsType === undefined || source === undefined) {
+    if (separator < 0 || device === undefined || root === undefined || mountPoint === undefined || options === undefined || fsType === undefined || source === undefined) {
       continue;
     }
-    entries.push({ root: unescape(root), mountPoint: unescape(mountPoint), options, fsType, source: unescape(source) });
+    entries.push({ device, root: unescape(root), mountPoint: unescape(mountPoint), options, fsType, source: unescape(source) });
   }
   return entries;
 }

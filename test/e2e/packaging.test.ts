@@ -108,6 +108,8 @@ describe('shipping volplex', () => {
 
     it('serves volumes whose Mountpoints lie below the propagated mount: managed, host device, s3fs', () => {
       enable();
+      // The host's process table, to see which containers hold a volume when no Docker API is mounted.
+      expect(dockerOk(['plugin', 'inspect', '-f', '{{.Config.PidHost}}', plugin])).toBe('true');
       dockerOk(['volume', 'create', '-d', plugin, 'managed-local']);
       dockerOk(['volume', 'create', '-d', plugin, '-o', 'device=/srv/app', 'managed-device']);
       runWithVolume('managed-device', 'echo on-the-host > /data/d');
@@ -190,7 +192,8 @@ describe('shipping volplex', () => {
     let state: string;
     let config: string;
     let devices: string;
-    const env = (): Record<string, string> => ({ VOLPLEX_IMAGE: 'volplex:test', VOLPLEX_PLUGIN_NAME: plugin, VOLPLEX_STATE_DIR: state, VOLPLEX_CONFIG_DIR: config, VOLPLEX_DEVICES_DIR: devices });
+    // The test engine's own socket stands for /var/run/docker.sock.
+    const env = (): Record<string, string> => ({ VOLPLEX_IMAGE: 'volplex:test', VOLPLEX_PLUGIN_NAME: plugin, VOLPLEX_STATE_DIR: state, VOLPLEX_CONFIG_DIR: config, VOLPLEX_DEVICES_DIR: devices, VOLPLEX_DOCKER_SOCKET: dockerHost().replace(/^unix:\/\//, '') });
     const socket = `/run/docker/plugins/${plugin}.sock`;
     const exec = (args: string[]): { status: number; stdout: string } => {
       const result = spawnSync('docker-compose', ['-f', join(REPO, 'docker-compose.yml'), '-p', 'volplexsvc', 'exec', '-T', ...args], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerHost(), ...env() } });
@@ -236,6 +239,8 @@ describe('shipping volplex', () => {
       dockerOk(['-p', 'appsvc', 'up', '--no-color', '--abort-on-container-exit'], { binary: 'docker-compose', cwd: app });
       expect(readFileSync(join(state, 'volumes', 'appsvc_appdata', 'out'), 'utf8')).toBe('from-compose-service\n');
       dockerOk(['-p', 'appsvc', 'down', '-v'], { binary: 'docker-compose', cwd: app });
+      // It reached the Docker API through the read-only socket mount (crash recovery, issue 14).
+      expect(dockerOk(['logs', 'volplexsvc_volplex_1'])).toMatch(/"source":"docker".*crash recovery: running containers are found through this source/);
       compose(['down']);
       const stray = (await readMountinfo()).filter((entry) => entry.mountPoint.startsWith(`${state}/`));
       expect(stray).toEqual([]);

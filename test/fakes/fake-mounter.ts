@@ -58,7 +58,7 @@ export class FakeMounter implements Mounter {
 
   /** Simulates a mount made outside volplex (or left by a crashed daemon). */
   public addExisting(source: string, target: string, fstype = 'none'): void {
-    this.#table.set(target, { source, mountPoint: target, root: '/', fsType: fstype, options: 'rw', stale: false });
+    this.#table.set(target, { source, mountPoint: target, device: '0:0', root: '/', fsType: fstype, options: 'rw', stale: false });
   }
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[]): Promise<void> {
@@ -70,7 +70,7 @@ export class FakeMounter implements Mounter {
     if (this.#table.has(target)) {
       throw new Error(`fake mounter: ${target} is already mounted`);
     }
-    this.#table.set(target, { source, mountPoint: target, root: '/', fsType: fstype, options: options.join(','), stale: false });
+    this.#table.set(target, { source, mountPoint: target, device: '0:0', root: '/', fsType: fstype, options: options.join(','), stale: false });
   }
 
   /** The client "mounts" target like mount() does; the runner is the real or scripted one the test gave. */

@@ -77,7 +77,7 @@ describe('the volplex daemon across crashes (root, real mounts)', () => {
     await call('/VolumeDriver.Mount', { Name: 'listed', ID: 'c1' });
     const listing = spawnSync(process.execPath, [CLI, 'ls', '--config', join(root, 'volplex.yaml')], { encoding: 'utf8' });
     expect(listing.status).toBe(0);
-    expect(listing.stdout.split('\n').map((line) => line.split(/\s+/).join(' '))).toEqual(['NAME TYPE MOUNTED REFERENCES', 'listed local yes 1', '']);
+    expect(listing.stdout.split('\n').map((line) => line.split(/\s+/).join(' '))).toEqual(['NAME TYPE MOUNTED REFERENCES HOLDERS', 'listed local yes 1 -', '']);
     await call('/VolumeDriver.Unmount', { Name: 'listed', ID: 'c1' });
   });
 

@@ -22,9 +22,9 @@ export interface RunningDaemon {
 }
 
 /** Starts the real `volplex serve` with `config` written to a YAML file, and waits until it answers. */
-export async function startDaemon(config: VolplexConfig, configFile = join(config.stateDir, '..', 'volplex.yaml')): Promise<RunningDaemon> {
+export async function startDaemon(config: VolplexConfig, configFile = join(config.stateDir, '..', 'volplex.yaml'), env: Readonly<Record<string, string>> = {}): Promise<RunningDaemon> {
   writeFileSync(configFile, stringify({ ...config, log: { level: config.log.level === 'silent' ? 'info' : config.log.level } }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VOLPLEX_CONFIG: '' } });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VOLPLEX_CONFIG: '', ...env } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -52,7 +52,8 @@ async function waitUntilAnswering(socket: string, child: ChildProcess, output: (
     if (child.exitCode !== null) {
       throw new Error(`volplex exited with ${child.exitCode}: ${output()}`);
     }
-    const answered = await callPlugin(socket, '/Plugin.Activate', '').then(() => true, () => false);
+    // Capabilities, not Activate: Activate means a new dockerd lifetime to volplex.
+    const answered = await callPlugin(socket, '/VolumeDriver.Capabilities', '{}').then(() => true, () => false);
     if (answered) {
       return;
     }

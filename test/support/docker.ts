@@ -17,11 +17,11 @@ export function dockerHost(): string {
   return host;
 }
 
-/** Runs a docker CLI command (or docker-compose, with `binary`) against the private engine. */
-export function docker(args: readonly string[], options: { binary?: string; cwd?: string; timeoutMs?: number } = {}): CommandOutcome {
+/** Runs a docker CLI command (or docker-compose, with `binary`) against the private engine (or `host`). */
+export function docker(args: readonly string[], options: { binary?: string; cwd?: string; timeoutMs?: number; host?: string } = {}): CommandOutcome {
   const result = spawnSync(options.binary ?? 'docker', args, {
     encoding: 'utf8',
-    env: { ...process.env, DOCKER_HOST: dockerHost() },
+    env: { ...process.env, DOCKER_HOST: options.host ?? dockerHost() },
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 120_000,
   });

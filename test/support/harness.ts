@@ -7,6 +7,7 @@ import type { Container } from 'inversify';
 import { createContainer } from '../../src/app/container.js';
 import { TOKENS } from '../../src/app/tokens.js';
 import type { VolplexConfig } from '../../src/config/config.js';
+import { HolderReconciler } from '../../src/core/holder-reconciler.js';
 import { Reconciler } from '../../src/core/reconciler.js';
 import { VolumeService } from '../../src/core/volume-service.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -14,6 +15,7 @@ import type { Store } from '../../src/store/store.js';
 import type { CommandRunner } from '../../src/system/command-runner.js';
 import type { Mounter } from '../../src/system/mounter.js';
 import { MOUNTINFO_PATH, parseMountinfo } from '../../src/system/mountinfo.js';
+import { FakeHolderFinder } from '../fakes/fake-holder-finder.js';
 import { FakeMounter } from '../fakes/fake-mounter.js';
 
 export function makeTempDir(prefix: string): string {
@@ -51,6 +53,8 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
       ossfs: { binary: 'ossfs', url: '', credentials: '' },
       nfs: { server: '', version: '4.1', mountOptions: [] },
     },
+    // No host Docker API in tests unless one asks for it (the kernel scan still sees the host).
+    docker: { socket: '', checkInterval: 60, staleGrace: 60, newLifetimeAtStart: false },
     credentials: {},
     security: { inlineSecrets: 'warn' },
   };
@@ -64,21 +68,26 @@ export interface Harness<M extends Mounter> {
   readonly service: VolumeService;
   readonly store: Store;
   readonly mounter: M;
+  /** Who holds the volumes, as the test says (by default nothing can tell). */
+  readonly holderFinder: FakeHolderFinder;
+  readonly holders: HolderReconciler;
   reconcile(): ReturnType<Reconciler['run']>;
-  /** The same state dir, a new daemon: as after a restart. */
-  restart(): Harness<M>;
+  /** The same state dir, a new daemon: as after a restart (with other settings, if given). */
+  restart(config?: ConfigOverrides): Harness<M>;
   close(): void;
 }
 
 /** The real service, store and drivers over the given mounter (a FakeMounter unless said). */
 export function createHarness<M extends Mounter = FakeMounter>(
-  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides } = {},
+  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder } = {},
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);
   const mounter = options.mounter ?? (new FakeMounter(options.runner) as unknown as M);
-  const container = createContainer(config, createLogger('silent'), { mounter, ...(options.runner === undefined ? {} : { runner: options.runner }) });
+  const holderFinder = options.holderFinder ?? new FakeHolderFinder();
+  const container = createContainer(config, createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }) });
   const store = container.get<Store>(TOKENS.store);
+  const holders = container.get(HolderReconciler);
   return {
     root,
     config,
@@ -86,12 +95,16 @@ export function createHarness<M extends Mounter = FakeMounter>(
     service: container.get(VolumeService),
     store,
     mounter,
+    holderFinder,
+    holders,
     reconcile: () => container.get(Reconciler).run(),
-    restart: () => {
+    restart: (changed?: ConfigOverrides) => {
+      holders.stop();
       store.close();
-      return createHarness({ ...options, root, mounter });
+      return createHarness({ ...options, root, mounter, holderFinder, config: changed ?? options.config });
     },
     close: () => {
+      holders.stop();
       store.close();
       removeTempDir(root);
     },

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -53,6 +53,67 @@ describe(SqliteStore.name, () => {
     expect(() => { store.deleteVolume('b'); }).toThrow('volume is in use');
     expect(store.dropBackend('local:k')).toEqual(['b']);
     expect(store.heldBackends().size).toBe(0);
+    store.close();
+  });
+
+  describe('having references from more than one dockerd lifetime', () => {
+    let store: SqliteStore;
+
+    beforeEach(() => {
+      store = new SqliteStore(stateDir);
+      store.insertVolume({ name: 'a', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    });
+
+    afterEach(() => { store.close(); });
+
+    it('counts each Mount in the lifetime it came in, and releases the newest first', () => {
+      store.addReference('a', 'X', 'local:k');
+      expect(store.beginDockerLifetime()).toBe(1);
+      store.addReference('a', 'X', 'local:k');
+      store.addReference('a', 'X', 'local:k');
+      expect(store.references('a').map(({ id, lifetime, count }) => ({ id, lifetime, count }))).toEqual([
+        { id: 'X', lifetime: 0, count: 1 },
+        { id: 'X', lifetime: 1, count: 2 },
+      ]);
+      expect(store.usage('a')).toEqual({ references: 3, mountIds: 1, backendKey: 'local:k' });
+      store.releaseReference('a', 'X');
+      store.releaseReference('a', 'X');
+      expect(store.references('a').map(({ lifetime, count }) => [lifetime, count])).toEqual([[0, 1]]);
+    });
+
+    it('drops part of a row or all of it, and lets go of the backend with the last reference', () => {
+      store.addReference('a', 'X', 'local:k');
+      store.addReference('a', 'X', 'local:k');
+      expect(store.dropReference('a', 'X', 0, 1)).toEqual({ released: true, volumeReferences: 1, backendUsers: 1, backendKey: 'local:k' });
+      expect(store.dropReference('a', 'X', 1, 1).released).toBe(false);
+      expect(store.dropReference('a', 'X', 0, 5)).toEqual({ released: true, volumeReferences: 0, backendUsers: 0, backendKey: 'local:k' });
+      expect(store.usage('a')).toEqual({ references: 0, mountIds: 0, backendKey: null });
+    });
+
+    it('keeps the lifetime across restarts', () => {
+      store.beginDockerLifetime();
+      store.beginDockerLifetime();
+      store.close();
+      store = new SqliteStore(stateDir);
+      expect(store.dockerLifetime()).toBe(2);
+    });
+  });
+
+  it('upgrades a store of schema 1 keeping every count, in lifetime 0', () => {
+    mkdirSync(stateDir, { recursive: true });
+    const db = new Database(join(stateDir, STORE_FILE));
+    db.exec(MIGRATIONS[0] ?? '');
+    db.pragma('user_version = 1');
+    db.prepare("INSERT INTO volumes (name, type, options, created_at, backend_key) VALUES ('a', 'local', '{}', '2026-01-01T00:00:00.000Z', 'local:k')").run();
+    db.prepare("INSERT INTO mount_refs (volume, mount_id, count) VALUES ('a', 'X', 2), ('a', 'Y', 1)").run();
+    db.close();
+    const store = new SqliteStore(stateDir);
+    expect(store.usage('a')).toEqual({ references: 3, mountIds: 2, backendKey: 'local:k' });
+    expect(store.references('a')).toEqual([
+      { id: 'X', lifetime: 0, count: 2, changedAt: 0 },
+      { id: 'Y', lifetime: 0, count: 1, changedAt: 0 },
+    ]);
+    expect(store.dockerLifetime()).toBe(0);
     store.close();
   });
 });

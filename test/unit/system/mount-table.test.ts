@@ -61,7 +61,7 @@ describe(MountTable.name, () => {
       const fake = scripted([line(1, '/')]);
       await fake.table.lookup('/');
       fake.advance(5000);
-      fake.table.noteMounted({ mountPoint: '/m/new', root: '/', fsType: 'ext4', source: '/srv/x', options: 'bind' });
+      fake.table.noteMounted({ mountPoint: '/m/new', root: '/', fsType: 'ext4', device: '8:1', source: '/srv/x', options: 'bind' });
       fake.table.noteUnmounted('/');
       await expect(fake.table.lookup('/m/new')).resolves.toEqual(expect.objectContaining({ source: '/srv/x' }));
       await expect(fake.table.lookup('/')).resolves.toBeUndefined();
@@ -72,7 +72,7 @@ describe(MountTable.name, () => {
       const fake = scripted([line(1, '/')]);
       fake.hold();
       const read = fake.table.refresh();
-      fake.table.noteMounted({ mountPoint: '/m/new', root: '/', fsType: 'ext4', source: '/srv/x', options: 'bind' });
+      fake.table.noteMounted({ mountPoint: '/m/new', root: '/', fsType: 'ext4', device: '8:1', source: '/srv/x', options: 'bind' });
       fake.release();
       await read;
       await expect(fake.table.lookup('/m/new')).resolves.toBeDefined();

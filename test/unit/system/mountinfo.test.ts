@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { listsMountPoint, parseMountinfo } from '../../../src/system/mountinfo.js';
 
 describe(parseMountinfo.name, () => {
-  it('reads mount point, root, type and source, decoding octal escapes', () => {
+  it('reads mount point, device, root, type and source, decoding octal escapes', () => {
     const text = [
       '36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - ext3 /dev/root rw,errors=continue',
       '41 26 0:52 / /var/lib/volplex/mounts/glusterfs-ab rw,relatime shared:7 - fuse.glusterfs host:/gv0 rw,user_id=0',
@@ -12,9 +12,9 @@ describe(parseMountinfo.name, () => {
       '',
     ].join('\n');
     expect(parseMountinfo(text)).toEqual([
-      { root: '/mnt1', mountPoint: '/mnt/with space', options: 'rw,noatime', fsType: 'ext3', source: '/dev/root' },
-      { root: '/', mountPoint: '/var/lib/volplex/mounts/glusterfs-ab', options: 'rw,relatime', fsType: 'fuse.glusterfs', source: 'host:/gv0' },
-      { root: '/', mountPoint: '/x', options: 'rw', fsType: 'nfs4', source: '10.0.0.5:/data' },
+      { device: '98:0', root: '/mnt1', mountPoint: '/mnt/with space', options: 'rw,noatime', fsType: 'ext3', source: '/dev/root' },
+      { device: '0:52', root: '/', mountPoint: '/var/lib/volplex/mounts/glusterfs-ab', options: 'rw,relatime', fsType: 'fuse.glusterfs', source: 'host:/gv0' },
+      { device: '0:53', root: '/', mountPoint: '/x', options: 'rw', fsType: 'nfs4', source: '10.0.0.5:/data' },
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { TOKENS } from '../src/app/tokens.js';
 import type { VolplexConfig } from '../src/config/config.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
-import { booleanOption, isAbsolutePath, isTrue } from '../src/core/option-checks.js';
+import { ABSOLUTE_PATH, booleanOption, isTrue } from '../src/core/option-checks.js';
 import type { OptionTable } from '../src/core/option-table.js';
 import type { Mounter } from '../src/system/mounter.js';
 
@@ -20,7 +20,7 @@ export class LocalDriver implements VolumeDriver {
     {
       name: 'device',
       description: 'absolute host directory to bind, inside backends.local.allowedRoots; omit it for a managed directory deleted with the volume',
-      check: isAbsolutePath,
+      grammar: ABSOLUTE_PATH,
       normalize: (value) => normalize(value).replace(/(.)\/$/, '$1'),
     },
     booleanOption('create', 'make the device directory if it is missing', false),

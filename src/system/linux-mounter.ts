@@ -15,14 +15,14 @@ export class LinuxMounter implements Mounter {
   }
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
-    const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), source, target];
+    const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
     await this.#runner.run('mount', args, { secrets: sensitive, providedBy: 'Debian package mount' });
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
     try {
       // -f aborts requests to a dead NFS server; -l detaches at once, even if busy.
-      await this.#runner.run('umount', lazy ? ['-f', '-l', target] : [target], { providedBy: 'Debian package mount' });
+      await this.#runner.run('umount', [...(lazy ? ['-f', '-l'] : []), '--', target], { providedBy: 'Debian package mount' });
     } catch (error) {
       if (!(await isListed(target))) {
         return;

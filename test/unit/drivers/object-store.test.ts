@@ -36,7 +36,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
   const argvFor = (binary: string, source: string, target: string, options: string[]): string[] => {
     const run = join(harness.config.stateDir, 'run', basename(target));
     const fixed = [`passwd_file=${run}.passwd`, `url=${options.shift() ?? ''}`, `logfile=${run}.${binary === 's3fs' ? 's3fs' : 'ossfs'}.log`, 'dbglevel=err', 'connect_timeout=3', 'retries=2'];
-    return [binary, source, target, ...[...fixed, ...options].flatMap((option) => ['-o', option])];
+    return [binary, ...[...fixed, ...options].flatMap((option) => ['-o', option]), '--', source, target];
   };
 
   afterEach(() => {
@@ -106,7 +106,13 @@ describe('object store drivers (s3fs, ossfs)', () => {
       { desc: '[Error] unknown profile', opts: { type: 's3fs', bucket: 'backups', credentials: 'prod' }, expectedErr: 'credentials profile "prod" is not defined in the configuration; defined: lab' },
       { desc: '[Error] no url', opts: { type: 'ossfs', bucket: 'media', credentials: 'lab' }, expectedErr: 'option "url" is required for type ossfs: no default is configured in backends.ossfs.url' },
       { desc: '[Error] no credentials', opts: { type: 'ossfs', bucket: 'media', url: URL }, expectedErr: 'no credentials for type ossfs: give -o credentials=<profile> (defined: lab) or set backends.ossfs.credentials' },
-      { desc: '[Error] bad bucket', opts: { type: 's3fs', bucket: 'Bad_Bucket' }, expectedErr: 'option "bucket" for type s3fs must be a bucket name' },
+      { desc: '[Error] bad bucket', opts: { type: 's3fs', bucket: 'Bad_Bucket' }, expectedErr: 'option "bucket" for type s3fs must not contain "B" (character 1); valid: a bucket name' },
+      { desc: '[Error] a bucket that would be an argv option', opts: { type: 's3fs', bucket: '-oallow-root' }, expectedErr: 'option "bucket" for type s3fs must be a bucket name' },
+      { desc: '[Error] the use_cache injection through url (s3fs)', opts: { type: 's3fs', bucket: 'media', url: 'http://h,use_cache=/any/dir' }, expectedErr: 'option "url" for type s3fs must not contain "," (character 9): the value goes into a comma-separated mount option list; valid: an http:// or https:// URL' },
+      { desc: '[Error] the use_cache injection through url (ossfs)', opts: { type: 'ossfs', bucket: 'media', url: 'https://oss.example.com,use_cache=/any/dir', credentials: 'lab' }, expectedErr: 'option "url" for type ossfs must not contain "," (character 24): the value goes into a comma-separated mount option list' },
+      { desc: '[Error] an injection through a tuning number', opts: { type: 'ossfs', bucket: 'media', url: URL, credentials: 'lab', uid: '0,use_cache=/any/dir' }, expectedErr: 'option "uid" for type ossfs must not contain "," (character 2)' },
+      { desc: '[Error] a second passwd line through ak_secret', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'ID', ak_secret: `${SECRET}\nother:ID:KEY` }, expectedErr: 'option "ak_secret" for type ossfs is not valid (the value is sensitive and not shown); valid: printable ASCII without spaces' },
+      { desc: '[Error] a ":" in ak_id, which would split the passwd line', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'ID:x', ak_secret: SECRET }, expectedErr: 'option "ak_id" for type ossfs is not valid (the value is sensitive and not shown)' },
       { desc: '[Error] half an inline key', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_secret: SECRET }, expectedErr: 'options "ak_id" and "ak_secret" go together' },
       { desc: '[Error] inline keys on s3fs', opts: { type: 's3fs', bucket: 'media', ak_secret: SECRET }, expectedErr: 'unknown option "ak_secret" for type s3fs' },
       { desc: '[Error] a typo', opts: { type: 's3fs', bucket: 'media', bukcet: 'x' }, expectedErr: 'unknown option "bukcet" for type s3fs; valid: bucket, prefix, url, credentials, ro, uid, gid, umask, allow_other' },

@@ -1,8 +1,8 @@
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { readdir, readFile, stat, statfs } from 'node:fs/promises';
 
 import type { CommandRunner } from './command-runner.js';
 import { listsMountPoint, MOUNTINFO_PATH, readMountinfo, type MountEntry } from './mountinfo.js';
-import type { Mounter, MountState } from './mounter.js';
+import type { FileIdentity, Mounter, MountState } from './mounter.js';
 
 /** A hung network mount must not hang a probe: answer "stale" after this long. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -47,6 +47,11 @@ export class LinuxMounter implements Mounter {
       return 'absent';
     }
     return (await answers(target)) ? 'mounted' : 'stale';
+  }
+
+  public async identify(path: string): Promise<FileIdentity> {
+    const { dev, ino } = await stat(path);
+    return { dev, ino };
   }
 
   public async listBelow(root: string): Promise<MountEntry[]> {

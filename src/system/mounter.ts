@@ -3,6 +3,12 @@ import type { MountEntry } from './mountinfo.js';
 /** mounted: listed by the kernel and answering; stale: listed but its server or FUSE process is gone. */
 export type MountState = 'mounted' | 'stale' | 'absent';
 
+/** Which file a path leads to: two paths with the same identity are the same directory. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 /** Kernel mounts. Implementations run commands only through the CommandRunner. */
 export interface Mounter {
   /**
@@ -20,6 +26,11 @@ export interface Mounter {
   abandon(target: string): Promise<void>;
   /** Whether target is a mount point and whether it still answers. Never hangs past the command timeout. */
   probe(target: string): Promise<MountState>;
+  /**
+   * The identity of what path shows now: for a bind mount target, the directory bound there.
+   * Only for local paths (a bind of a local directory): never a network or FUSE mount.
+   */
+  identify(path: string): Promise<FileIdentity>;
   /** The kernel's mounts strictly below root. */
   listBelow(root: string): Promise<MountEntry[]>;
 }

@@ -1,15 +1,24 @@
+import { stat } from 'node:fs/promises';
+
 import type { MountEntry } from '../../src/system/mountinfo.js';
-import type { Mounter, MountState } from '../../src/system/mounter.js';
+import type { FileIdentity, Mounter, MountState } from '../../src/system/mounter.js';
 
 export type MounterAction =
   | { readonly op: 'mount'; readonly source: string; readonly target: string; readonly fstype: string; readonly options: readonly string[] }
   | { readonly op: 'unmount'; readonly target: string; readonly lazy: boolean }
   | { readonly op: 'abandon'; readonly target: string };
 
-/** An in-memory mount table with a log of every action, and failures scripted by the test. */
+type FakeEntry = MountEntry & { stale: boolean; bound?: FileIdentity };
+
+/**
+ * An in-memory mount table with a log of every action, and failures scripted by the test.
+ * A bind mount resolves its source when it is made, as the kernel does: identify(target)
+ * then answers with that directory's identity.
+ */
 export class FakeMounter implements Mounter {
   public readonly actions: MounterAction[] = [];
-  readonly #table = new Map<string, MountEntry & { stale: boolean }>();
+  readonly #table = new Map<string, FakeEntry>();
+  readonly #beforeMount: (() => void)[] = [];
   readonly #mountFailures: Error[] = [];
   readonly #unmountFailures: Error[] = [];
 
@@ -29,6 +38,11 @@ export class FakeMounter implements Mounter {
   /** The next unmount() calls (lazy or not) reject with these errors, in order. */
   public failNextUnmount(...errors: Error[]): void {
     this.#unmountFailures.push(...errors);
+  }
+
+  /** Runs task inside the next mount() call, before the source is resolved (a race staged by the test). */
+  public beforeNextMount(task: () => void): void {
+    this.#beforeMount.push(task);
   }
 
   /** Simulates a dead server or FUSE process behind a mount. */
@@ -54,7 +68,18 @@ export class FakeMounter implements Mounter {
     if (this.#table.has(target)) {
       throw new Error(`fake mounter: ${target} is already mounted`);
     }
-    this.#table.set(target, { source, mountPoint: target, root: '/', fsType: fstype, options: options.join(','), stale: false });
+    this.#beforeMount.shift()?.();
+    const bound = options.includes('bind') ? await stat(source).then(({ dev, ino }) => ({ dev, ino })) : undefined;
+    this.#table.set(target, { source, mountPoint: target, root: '/', fsType: fstype, options: options.join(','), stale: false, ...(bound === undefined ? {} : { bound }) });
+  }
+
+  public async identify(path: string): Promise<FileIdentity> {
+    const bound = this.#table.get(path)?.bound;
+    if (bound !== undefined) {
+      return bound;
+    }
+    const { dev, ino } = await stat(path);
+    return { dev, ino };
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {

@@ -30,7 +30,7 @@ convict.addFormat({
     // Paths below it (client logs, passwd files) go into mount option lists.
     const problem = grammarProblem(ABSOLUTE_PATH, value as string, true);
     if (problem !== undefined) {
-      throw new Error(`must be a clean absolute path that ${problem}`);
+      throw new Error(`must be a clean absolute path: it ${problem}`);
     }
   },
 });

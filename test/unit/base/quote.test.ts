@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { escapeUnprintable, MAX_SHOWN_LENGTH, printable, quote } from '../../../src/base/quote.js';
+import { escapeUnprintable, MAX_SHOWN_LENGTH, oneLine, printable, quote } from '../../../src/base/quote.js';
 
 describe(quote.name, () => {
   it.each([
@@ -33,5 +33,12 @@ describe(quote.name, () => {
     const every = Array.from({ length: 0x3000 }, (_, code) => String.fromCharCode(code)).join('');
     expect(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(escapeUnprintable(every))).toBe(false);
     expect(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(printable(every))).toBe(false);
+  });
+});
+
+describe(oneLine.name, () => {
+  it('joins the lines of a message and escapes what cannot be shown, leaving escapes already made', () => {
+    expect(oneLine('mount: /m: wrong fs type.\n       dmesg(1) may have more information\n')).toBe('mount: /m: wrong fs type.; dmesg(1) may have more information');
+    expect(oneLine(`bad ${quote('a\u0000b')} \u001b[0m`)).toBe('bad "a\\u0000b" \\u001b[0m');
   });
 });

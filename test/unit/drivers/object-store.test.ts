@@ -124,6 +124,17 @@ describe('object store drivers (s3fs, ossfs)', () => {
       expect((failure as Error).message).not.toContain(SECRET);
     });
 
+    it('refuses a secret file whose secret would add a line to the passwd file, without showing it', async () => {
+      harness = make();
+      const file = join(secrets, 'two-lines');
+      writeFileSync(file, `${SECRET}\nother-bucket:ID:KEY\n`, { mode: 0o600 });
+      harness.close();
+      harness = make({ multi: { accessKeyId: 'ID', accessKeySecretFile: file } });
+      const failure = await harness.service.create('x1', { type: 's3fs', bucket: 'backups', credentials: 'multi' }).then(() => new Error('created'), (error: unknown) => error as Error);
+      expect(failure.message).toBe(`create x1: credentials profile "multi": the secret in file ${file} is not valid (not shown); valid: printable ASCII without spaces`);
+      expect(failure.message).not.toContain(SECRET);
+    });
+
     it('names an unreadable secret file without its contents', async () => {
       harness = make({ gone: { accessKeyId: 'ID', accessKeySecretFile: '/nonexistent/volplex-secret' } });
       await expect(harness.service.create('x1', { type: 's3fs', bucket: 'backups', credentials: 'gone' })).rejects.toThrow(

@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
-import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { commandOutputDir, ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { LinuxMounter } from '../system/linux-mounter.js';
 import type { Mounter } from '../system/mounter.js';
 import { TOKENS } from './tokens.js';
@@ -27,7 +27,8 @@ export interface Overrides {
 /** The composition root: every service of the daemon, wired once. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  const runner = overrides.runner ?? new ExecaCommandRunner(config.commandTimeout);
+  // Built once per daemon start: it empties its output directory in the state dir.
+  const runner = overrides.runner ?? new ExecaCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir));
   container.bind<VolplexConfig>(TOKENS.config).toConstantValue(config);
   container.bind<Logger>(TOKENS.logger).toConstantValue(log);
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 
 import { VolplexError } from '../../src/core/errors.js';
-import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createRealHarness, type Harness } from '../support/harness.js';
 
 // Mount attempts run until the check after the bind has caught the swap a few times (about
 // one attempt in 30 here), bounded in count and time.
@@ -38,7 +37,7 @@ describe('local volumes against a real symlink-swap race (root, real bind mounts
   let swapper: ChildProcess | undefined;
 
   beforeEach(() => {
-    harness = createHarness({ mounter: new LinuxMounter(new ExecaCommandRunner(10)) });
+    harness = createRealHarness();
   });
 
   afterEach(async () => {

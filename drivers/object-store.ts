@@ -5,7 +5,7 @@ import type { ObjectStoreBackendConfig, VolplexConfig } from '../src/config/conf
 import { assertProfileDefined, readAccessKey, type AccessKey } from '../src/core/credentials.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { errnoCode, VolplexError } from '../src/core/errors.js';
-import { assertMountOptionList } from '../src/core/mount-options.js';
+import { assertMountOptionList, assertPositionals } from '../src/core/mount-options.js';
 import { booleanOption, HTTP_URL, integer, isTrue, OCTAL_MASK, SUBDIR, word, type Grammar } from '../src/core/option-checks.js';
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
@@ -111,8 +111,10 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
       `passwd_file=${passwdFile}`, `url=${url}`, `logfile=${logFile}`, 'dbglevel=err', `connect_timeout=${connectTimeout}`, 'retries=2',
       ...this.#clientOptions(volume),
     ]);
-    // Options first, then `--`: both clients parse argv with getopt and libfuse's fuse_opt, which end options there.
-    const args = [...options.flatMap((option) => ['-o', option]), '--', prefix === '' ? bucket : `${bucket}:/${prefix}`, target];
+    // No `--` here: libfuse appends its own `-osubtype=…` after the arguments, and after a `--`
+    // that is a stray positional (s3fs 1.90 then fails: "fuse: unknown option"). Neither
+    // positional can start with "-": the bucket grammar starts with a letter or digit, the target is absolute.
+    const args = [...options.flatMap((option) => ['-o', option]), ...assertPositionals([prefix === '' ? bucket : `${bucket}:/${prefix}`, target])];
     await this.#runner.run(this.#backend.binary, args, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
     await this.#verify(volume, target, logFile);
   }

@@ -54,6 +54,7 @@ export function mergeMountOptions(defaults: readonly string[], options: VolumeOp
 
 // One element of a mount option list: a key, and at most one "=" with a printable value without separators.
 const LIST_ELEMENT = /^[A-Za-z0-9_.-]+(=[^\s,=\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]+)?$/u;
+const LIST_ELEMENT_VALUE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]+$/u;
 
 /**
  * The last check before options become `-o a,b=c` or `-o a -o b=c`: every element is one
@@ -65,4 +66,13 @@ export function assertMountOptionList<T extends readonly string[]>(options: T): 
     throw new VolplexError('System', `refusing to run a mount with the option ${quote(bad)}: it would not stay one option`);
   }
   return options;
+}
+
+/** Positional arguments of a command that cannot take `--`: none may read as an option. A failure is a bug: System. */
+export function assertPositionals<T extends readonly string[]>(values: T): T {
+  const bad = values.find((value) => value.startsWith('-') || !LIST_ELEMENT_VALUE.test(value));
+  if (bad !== undefined) {
+    throw new VolplexError('System', `refusing to run a command with the argument ${quote(bad)}: it could read as an option`);
+  }
+  return values;
 }

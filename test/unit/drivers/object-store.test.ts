@@ -36,7 +36,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
   const argvFor = (binary: string, source: string, target: string, options: string[]): string[] => {
     const run = join(harness.config.stateDir, 'run', basename(target));
     const fixed = [`passwd_file=${run}.passwd`, `url=${options.shift() ?? ''}`, `logfile=${run}.${binary === 's3fs' ? 's3fs' : 'ossfs'}.log`, 'dbglevel=err', 'connect_timeout=3', 'retries=2'];
-    return [binary, ...[...fixed, ...options].flatMap((option) => ['-o', option]), '--', source, target];
+    return [binary, ...[...fixed, ...options].flatMap((option) => ['-o', option]), source, target];
   };
 
   afterEach(() => {

@@ -166,6 +166,20 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       expect(response.body.Err).not.toMatch(/[\p{Cc}\p{Cs}]/u);
     });
 
+    it.each([
+      ['s3fs url', { type: 's3fs', bucket: 'bucket1', url: 'http://h,use_cache=/any/dir' }, 'option "url" for type s3fs must not contain "," (character 9): the value goes into a comma-separated mount option list'],
+      ['ossfs url', { type: 'ossfs', bucket: 'bucket1', url: 'http://h,use_cache=/any/dir' }, 'option "url" for type ossfs must not contain "," (character 9)'],
+      ['ossfs umask', { type: 'ossfs', bucket: 'bucket1', umask: '022,allow_root' }, 'option "umask" for type ossfs must not contain "," (character 4)'],
+      ['glusterfs log-level', { type: 'glusterfs', volume: 'gv0', 'log-level': 'INFO,log-file=/any/log' }, 'option "log-level" for type glusterfs must not contain "," (character 5)'],
+      ['nfs timeo', { type: 'nfs', share: '/srv/nfs', timeo: '600,sec=none' }, 'option "timeo" for type nfs must not contain "," (character 4)'],
+      ['nfs proto', { type: 'nfs', share: '/srv/nfs', proto: 'tcp=udp' }, 'option "proto" for type nfs must not contain "=" (character 4)'],
+    ])('refuses a mount option smuggled into the %s with a 400 naming the option and the character', async (_desc, opts, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'smuggled', Opts: opts }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toContain(`create smuggled: ${expectedErr}`);
+      expect((await call('/VolumeDriver.Get', goJson({ Name: 'smuggled' }))).body.Err).toBe('volume "smuggled" not found');
+    });
+
     it('never echoes a malformed body in the Err (it may hold a secret)', async () => {
       const response = await call('/VolumeDriver.Create', 'xTOPSECRETx');
       expect(response.status).toBe(400);

@@ -89,8 +89,10 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     const url = this.#url(volume);
     const credentials = this.#credentialLabel(volume);
     const readOnly = isTrue(volume.options.ro);
+    // Volumes with different inline keys never share a mount; the key ID itself is never shown.
+    const keyOwner = this.#inlineKey(volume)?.id ?? credentials;
     return {
-      key: [this.#backend.binary, url, `${bucket}:/${prefix}`, credentials, readOnly ? 'ro' : 'rw', ...this.#clientOptions(volume)].join('|'),
+      key: [this.#backend.binary, url, `${bucket}:/${prefix}`, keyOwner, readOnly ? 'ro' : 'rw', ...this.#clientOptions(volume)].join('|'),
       subdir: '',
       createSubdir: false,
       details: { bucket, prefix, url, credentials, readOnly: String(readOnly) },
@@ -169,7 +171,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   #credentialLabel(volume: Volume): string {
     const inline = this.#inlineKey(volume);
-    return inline === undefined ? `profile ${this.#profileName(volume)}` : `inline key ${inline.id}`;
+    // ak_id is a sensitive option: named, never shown.
+    return inline === undefined ? `profile ${this.#profileName(volume)}` : 'inline key (-o ak_id, -o ak_secret)';
   }
 
   #clientOptions(volume: Volume): string[] {

@@ -14,6 +14,7 @@ export const FUZZ_SEED = Number(process.env.VOLPLEX_FUZZ_SEED ?? '20261204');
 const RAW_TIMEOUT_MS = 3000;
 // Longer than any call may take (commands are bounded by the configured timeout): past it the daemon hangs.
 const CALL_TIMEOUT_MS = 30_000;
+const SHRINK_LIMIT_MS = 30_000;
 
 /** How many requests of each hostile input class the fuzz sent, over all runs. */
 export class FuzzTally {
@@ -139,9 +140,11 @@ export async function checkBounded<T>(arbitrary: fc.Arbitrary<T>, predicate: (va
     runs += 1;
     await predicate(value);
   });
-  const details = await fc.check(property, { seed: FUZZ_SEED, numRuns: options.numRuns, maxSkipsPerRun: 1_000_000, endOnFailure: false });
+  // The backstop bounds shrinking too: a failure is reported with what was found by then.
+  const plugins = [fc.interruptAfterTimeLimit(options.timeLimitMs + SHRINK_LIMIT_MS)];
+  const details = await fc.check(property, { seed: FUZZ_SEED, numRuns: options.numRuns, maxSkipsPerRun: 1_000_000, plugins });
   if (details.failed) {
-    const report = fc.defaultReportMessage(details) ?? 'the property failed';
+    const report = fc.defaultReportMessage(details);
     process.stdout.write(`fuzz FAILED with seed ${details.seed} (replay: VOLPLEX_FUZZ_SEED=${details.seed})\n`);
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(`fuzz failed with seed ${details.seed}, path ${String(details.counterexamplePath)}:\n${report}\nWhat broke: ${cause}`);

@@ -14,7 +14,7 @@ import { checkBounded, exchange, FUZZ_SEED, FuzzModel, FuzzTally, invariantProbl
 import { fuzzRun, hostileStrings, type FuzzPaths, type Opts } from './requests.js';
 
 const s3 = s3Service();
-const NUM_RUNS = 100;
+const NUM_RUNS = 250;
 const TIME_LIMIT_MS = 35_000;
 // The time bound, the bound on shrinking a failure, and room for set-up and tear-down.
 const TEST_TIMEOUT_MS = TIME_LIMIT_MS + 30_000 + 40_000;

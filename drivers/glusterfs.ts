@@ -4,23 +4,21 @@ import { normalize } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
+import { quote } from '../src/base/quote.js';
 import type { LiveConfig } from '../src/config/live-config.js';
-import { GLUSTERFS_MOUNT_OPTIONS, HOST_PATTERN } from '../src/config/schema.js';
+import { GLUSTERFS_MOUNT_OPTIONS } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
-import { mergeMountOptions } from '../src/core/mount-options.js';
-import { booleanOption, isSubdir, isTrue } from '../src/core/option-checks.js';
+import { assertMountOptionList, mergeMountOptions } from '../src/core/mount-options.js';
+import { booleanOption, HOST_LIST, isTrue, splitHosts, SUBDIR, word } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Mounter } from '../src/system/mounter.js';
 
-const GLUSTER_VOLUME = /^[A-Za-z0-9_.-]{1,64}$/;
+// gluster's own rule: letters, digits, "_" and "-", not starting with "-"; "." is kept for older volumes.
+const GLUSTER_VOLUME = word(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a gluster volume name: up to 64 of [A-Za-z0-9_.-], starting with a letter or digit', 64);
 
-const mountOptionSpecs: OptionSpec[] = Object.entries(GLUSTERFS_MOUNT_OPTIONS).map(([name, pattern]) => ({
-  name,
-  description: `mount.glusterfs ${name}`,
-  check: (value) => (pattern.test(value) ? undefined : `must match ${pattern.source}`),
-}));
+const mountOptionSpecs: OptionSpec[] = Object.entries(GLUSTERFS_MOUNT_OPTIONS).map(([name, grammar]) => ({ name, description: `mount.glusterfs ${name}`, grammar, joined: true }));
 
 /** GlusterFS volumes through the FUSE client; docker volumes on one gluster volume share one mount. */
 @injectable()
@@ -28,9 +26,9 @@ export class GlusterfsDriver implements VolumeDriver {
   public readonly type = 'glusterfs';
   public readonly aliases = ['gluster'];
   public readonly options: OptionTable = [
-    { name: 'volume', description: 'the gluster volume name', required: true, check: (value) => (GLUSTER_VOLUME.test(value) ? undefined : 'must be a gluster volume name ([A-Za-z0-9_.-], up to 64)') },
-    { name: 'servers', description: 'gluster servers separated by ":" or ","; the first serves the volfile (default: backends.glusterfs.servers)', check: checkServers },
-    { name: 'subdir', description: 'directory inside the gluster volume that is this docker volume', check: isSubdir, normalize: (value) => normalize(value).replace(/^\.\/?|\/$/g, '') },
+    { name: 'volume', description: 'the gluster volume name', required: true, grammar: GLUSTER_VOLUME },
+    { name: 'servers', description: 'gluster servers separated by ":" or ","; the first serves the volfile (default: backends.glusterfs.servers)', grammar: HOST_LIST },
+    { name: 'subdir', description: 'directory inside the gluster volume that is this docker volume', grammar: SUBDIR, normalize: (value) => normalize(value).replace(/^\.\/?|\/$/g, '') },
     booleanOption('createSubdir', 'make subdir on first mount if it is missing', false),
     booleanOption('ro', 'mount read-only', false),
     ...mountOptionSpecs,
@@ -64,12 +62,12 @@ export class GlusterfsDriver implements VolumeDriver {
     const [primary, ...backups] = this.#servers(volume);
     const glusterVolume = requiredOption(volume.options, 'volume');
     const logFile = await runtimeFile(this.#config.current.stateDir, target, 'glusterfs.log');
-    const options = [
+    const options = assertMountOptionList([
       ...(isTrue(volume.options.ro) ? ['ro'] : []),
       ...this.#mountOptions(volume),
       ...(backups.length > 0 ? [`backup-volfile-servers=${backups.join(':')}`] : []),
       `log-file=${logFile}`,
-    ];
+    ]);
     try {
       await this.#mounter.mount(`${primary}:/${glusterVolume}`, target, 'glusterfs', options);
     } catch (error) {
@@ -87,7 +85,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   /** The volume's servers, else the configured ones; never empty. */
   #servers(volume: Volume): [string, ...string[]] {
-    const [first, ...rest] = volume.options.servers === undefined ? this.#config.current.backends.glusterfs.servers : splitServers(volume.options.servers);
+    const [first, ...rest] = volume.options.servers === undefined ? this.#config.current.backends.glusterfs.servers : splitHosts(volume.options.servers);
     if (first === undefined) {
       throw new VolplexError('InvalidParameter', 'option "servers" is required for type glusterfs: no default is configured in backends.glusterfs.servers');
     }
@@ -100,15 +98,6 @@ export class GlusterfsDriver implements VolumeDriver {
   }
 }
 
-function splitServers(value: string): string[] {
-  return value.split(/[:,]/).map((host) => host.trim()).filter((host) => host !== '');
-}
-
-function checkServers(value: string): string | undefined {
-  const hosts = splitServers(value);
-  return hosts.length > 0 && hosts.every((host) => HOST_PATTERN.test(host)) ? undefined : 'must be host names or IPv4 addresses separated by ":" or ","';
-}
-
 /** Turns mount.glusterfs's one-line failure into the reason its client log gives. */
 export function explainFailure(error: unknown, log: string, servers: readonly string[], glusterVolume: string): VolplexError {
   const message = error instanceof Error ? error.message : String(error);
@@ -117,7 +106,7 @@ export function explainFailure(error: unknown, log: string, servers: readonly st
     return new VolplexError('Unavailable', 'mount.glusterfs is not installed (install the Debian package glusterfs-client)');
   }
   if (/failed to fetch volume file/.test(log)) {
-    return new VolplexError('InvalidParameter', `gluster volume "${glusterVolume}" does not exist on ${tried} (or is not started)`);
+    return new VolplexError('InvalidParameter', `gluster volume ${quote(glusterVolume)} does not exist on ${tried} (or is not started)`);
   }
   const unresolved = /DNS resolution failed on host (\S+)/.exec(log);
   if (unresolved !== null) {

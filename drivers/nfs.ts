@@ -4,11 +4,11 @@ import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
 import type { LiveConfig } from '../src/config/live-config.js';
-import { HOST_PATTERN, NFS_MOUNT_FLAGS, NFS_MOUNT_OPTIONS } from '../src/config/schema.js';
+import { NFS_MOUNT_FLAGS, NFS_MOUNT_OPTIONS } from '../src/config/schema.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { VolplexError } from '../src/core/errors.js';
-import { mergeMountOptions } from '../src/core/mount-options.js';
-import { booleanOption, isAbsolutePath, isOneOf, isSubdir, isTrue } from '../src/core/option-checks.js';
+import { assertMountOptionList, mergeMountOptions } from '../src/core/mount-options.js';
+import { ABSOLUTE_PATH, booleanOption, HOST, isTrue, oneOf, SUBDIR } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
@@ -17,11 +17,7 @@ import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpR
 const NFS_PORT = 2049;
 const REACH_TIMEOUT_MS = 3000;
 
-const valueOptions: OptionSpec[] = Object.entries(NFS_MOUNT_OPTIONS).map(([name, pattern]) => ({
-  name,
-  description: `NFS mount option ${name}`,
-  check: (value) => (pattern.test(value) ? undefined : `must match ${pattern.source}`),
-}));
+const valueOptions: OptionSpec[] = Object.entries(NFS_MOUNT_OPTIONS).map(([name, grammar]) => ({ name, description: `NFS mount option ${name}`, grammar, joined: true }));
 const flagOptions: OptionSpec[] = NFS_MOUNT_FLAGS.map((name) => ({ ...booleanOption(name, `NFS mount flag ${name}`, false), default: undefined }));
 
 /** NFS v3/v4.x through the kernel client; docker volumes on one export share one mount. */
@@ -30,11 +26,11 @@ export class NfsDriver implements VolumeDriver {
   public readonly type = 'nfs';
   public readonly aliases = ['nfs4'];
   public readonly options: OptionTable = [
-    { name: 'server', description: 'NFS server (default: backends.nfs.server)', check: (value) => (HOST_PATTERN.test(value) ? undefined : 'must be a host name or IPv4 address') },
-    { name: 'share', description: 'the exported path on the server', required: true, check: isAbsolutePath, normalize: (value) => normalize(value).replace(/(.)\/$/, '$1') },
-    { name: 'subdir', description: 'directory inside the share that is this docker volume', check: isSubdir, normalize: (value) => normalize(value).replace(/^\.\/?|\/$/g, '') },
+    { name: 'server', description: 'NFS server (default: backends.nfs.server)', grammar: HOST },
+    { name: 'share', description: 'the exported path on the server', required: true, grammar: ABSOLUTE_PATH, normalize: (value) => normalize(value).replace(/(.)\/$/, '$1') },
+    { name: 'subdir', description: 'directory inside the share that is this docker volume', grammar: SUBDIR, normalize: (value) => normalize(value).replace(/^\.\/?|\/$/g, '') },
     booleanOption('createSubdir', 'make subdir on first mount if it is missing', false),
-    { name: 'version', description: 'NFS version (default: backends.nfs.version)', check: isOneOf('3', '4', '4.0', '4.1', '4.2') },
+    { name: 'version', description: 'NFS version (default: backends.nfs.version)', grammar: oneOf('3', '4', '4.0', '4.1', '4.2') },
     booleanOption('ro', 'mount read-only', false),
     ...valueOptions,
     ...flagOptions,
@@ -116,7 +112,7 @@ export class NfsDriver implements VolumeDriver {
     if (options.includes('hard') && options.includes('soft')) {
       throw new VolplexError('InvalidParameter', 'options "hard" and "soft" exclude each other for type nfs');
     }
-    return [`vers=${this.#version(volume)}`, ...options, ...(isTrue(volume.options.ro) ? ['ro'] : [])];
+    return assertMountOptionList([`vers=${this.#version(volume)}`, ...options, ...(isTrue(volume.options.ro) ? ['ro'] : [])]);
   }
 }
 

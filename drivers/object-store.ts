@@ -6,14 +6,16 @@ import type { LiveConfig } from '../src/config/live-config.js';
 import { assertProfileDefined, readAccessKey, type AccessKey } from '../src/core/credentials.js';
 import type { MountPlan, Volume, VolumeDriver } from '../src/core/driver.js';
 import { errnoCode, VolplexError } from '../src/core/errors.js';
-import { booleanOption, isInteger, isSubdir, isTrue } from '../src/core/option-checks.js';
+import { assertMountOptionList, assertPositionals } from '../src/core/mount-options.js';
+import { booleanOption, HTTP_URL, integer, isTrue, OCTAL_MASK, SUBDIR, word, type Grammar } from '../src/core/option-checks.js';
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Mounter } from '../src/system/mounter.js';
 
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const PROFILE = /^[A-Za-z0-9_.-]{1,64}$/;
-const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+const BUCKET = word(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name: 3 to 63 of [a-z0-9.-], starting and ending with a letter or digit', 63, /[a-z0-9.-]/);
+const PROFILE = word(/^[A-Za-z0-9_.-]{1,64}$/, 'a profile name: up to 64 of [A-Za-z0-9_.-]', 64);
+// `bucket:/prefix`; leading slashes are allowed and dropped.
+const PREFIX: Grammar = { ...SUBDIR, check: (value) => SUBDIR.check?.(value.replace(/^\/+/, '') || '.') };
 // Answered by the client only after its start-up check of endpoint, key and bucket.
 const PROBE_NAME = '.volplex-mount-check';
 
@@ -21,16 +23,16 @@ const FLAGS = new Set(['allow_other', 'enable_noobj_cache']);
 
 /** Options both FUSE clients accept; each becomes `-o name=value`, or `-o name` for FLAGS. */
 const TUNING: OptionTable = [
-  { name: 'uid', description: 'owner of every file', check: isInteger(0, 4294967294) },
-  { name: 'gid', description: 'group of every file', check: isInteger(0, 4294967294) },
-  { name: 'umask', description: 'octal umask for files and directories', check: (value) => (/^[0-7]{3,4}$/.test(value) ? undefined : 'must be an octal mask such as 022') },
+  { name: 'uid', description: 'owner of every file', grammar: integer(0, 4294967294), joined: true },
+  { name: 'gid', description: 'group of every file', grammar: integer(0, 4294967294), joined: true },
+  { name: 'umask', description: 'octal umask for files and directories', grammar: OCTAL_MASK, joined: true },
   booleanOption('allow_other', 'let every user (any container user) use the mount', true),
-  { name: 'stat_cache_expire', description: 'seconds a stat cache entry lives', check: isInteger(0, 86400) },
-  { name: 'max_stat_cache_size', description: 'stat cache entries', check: isInteger(0, 10_000_000) },
+  { name: 'stat_cache_expire', description: 'seconds a stat cache entry lives', grammar: integer(0, 86400), joined: true },
+  { name: 'max_stat_cache_size', description: 'stat cache entries', grammar: integer(0, 10_000_000), joined: true },
   booleanOption('enable_noobj_cache', 'cache that an object does not exist', false),
-  { name: 'parallel_count', description: 'parallel requests for large objects', check: isInteger(1, 100) },
-  { name: 'multipart_size', description: 'multipart chunk size in MB', check: isInteger(5, 5120) },
-  { name: 'readwrite_timeout', description: 'seconds a read or write request may take', check: isInteger(1, 3600) },
+  { name: 'parallel_count', description: 'parallel requests for large objects', grammar: integer(1, 100), joined: true },
+  { name: 'multipart_size', description: 'multipart chunk size in MB', grammar: integer(5, 5120), joined: true },
+  { name: 'readwrite_timeout', description: 'seconds a read or write request may take', grammar: integer(1, 3600), joined: true },
 ];
 
 export interface ObjectStoreFlavor {
@@ -61,10 +63,10 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     this.#live = config;
     this.#mounter = mounter;
     this.options = [
-      { name: 'bucket', description: 'the bucket name', required: true, check: (value) => (BUCKET.test(value) ? undefined : 'must be a bucket name: 3 to 63 of [a-z0-9.-]') },
-      { name: 'prefix', description: 'directory inside the bucket to mount (bucket:/prefix)', check: (value) => isSubdir(value.replace(/^\/+/, '')), normalize: (value) => normalize(value).replace(/^\.?\/+|\/+$/g, '') },
-      { name: 'url', description: `endpoint URL (default: backends.${flavor.type}.url)`, check: (value) => (URL_PATTERN.test(value) ? undefined : 'must be an http:// or https:// URL') },
-      { name: 'credentials', description: `credentials profile from the configuration (default: backends.${flavor.type}.credentials)`, check: (value) => (PROFILE.test(value) ? undefined : 'must be a profile name') },
+      { name: 'bucket', description: 'the bucket name', required: true, grammar: BUCKET },
+      { name: 'prefix', description: 'directory inside the bucket to mount (bucket:/prefix)', grammar: PREFIX, normalize: (value) => normalize(value).replace(/^\.?\/+|\/+$/g, '') },
+      { name: 'url', description: `endpoint URL (default: backends.${flavor.type}.url)`, grammar: HTTP_URL, joined: true },
+      { name: 'credentials', description: `credentials profile from the configuration (default: backends.${flavor.type}.credentials)`, grammar: PROFILE },
       booleanOption('ro', 'mount read-only', false),
       ...TUNING,
       ...flavor.extraOptions,
@@ -82,8 +84,10 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     const url = this.#url(volume);
     const credentials = this.#credentialLabel(volume);
     const readOnly = isTrue(volume.options.ro);
+    // Volumes with different inline keys never share a mount; the key ID itself is never shown.
+    const keyOwner = this.#inlineKey(volume)?.id ?? credentials;
     return {
-      key: [this.#backend.binary, url, `${bucket}:/${prefix}`, credentials, readOnly ? 'ro' : 'rw', ...this.#clientOptions(volume)].join('|'),
+      key: [this.#backend.binary, url, `${bucket}:/${prefix}`, keyOwner, readOnly ? 'ro' : 'rw', ...this.#clientOptions(volume)].join('|'),
       subdir: '',
       createSubdir: false,
       details: { bucket, prefix, url, credentials, readOnly: String(readOnly) },
@@ -102,12 +106,14 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     const logFile = await runtimeFile(this.config.stateDir, target, `${this.type}.log`);
     const url = this.#url(volume);
     const connectTimeout = Math.max(2, Math.floor(this.config.commandTimeout / 3));
-    const args = [
-      prefix === '' ? bucket : `${bucket}:/${prefix}`,
-      target,
-      ...['passwd_file', passwdFile, 'url', url, 'logfile', logFile, 'dbglevel', 'err', 'connect_timeout', String(connectTimeout), 'retries', '2'].flatMap((value, index, all) => (index % 2 === 0 ? ['-o', `${value}=${all[index + 1] ?? ''}`] : [])),
-      ...this.#clientOptions(volume).flatMap((option) => ['-o', option]),
-    ];
+    const options = assertMountOptionList([
+      `passwd_file=${passwdFile}`, `url=${url}`, `logfile=${logFile}`, 'dbglevel=err', `connect_timeout=${connectTimeout}`, 'retries=2',
+      ...this.#clientOptions(volume),
+    ]);
+    // No `--` here: libfuse appends its own `-osubtype=…` after the arguments, and after a `--`
+    // that is a stray positional (s3fs 1.90 then fails: "fuse: unknown option"). Neither
+    // positional can start with "-": the bucket grammar starts with a letter or digit, the target is absolute.
+    const args = [...options.flatMap((option) => ['-o', option]), ...assertPositionals([prefix === '' ? bucket : `${bucket}:/${prefix}`, target])];
     await this.#mounter.mountWithClient(this.#backend.binary, args, target, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
     await this.#verify(volume, target, logFile, Math.max(1000, deadline - Date.now()));
   }
@@ -167,7 +173,8 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   #credentialLabel(volume: Volume): string {
     const inline = this.#inlineKey(volume);
-    return inline === undefined ? `profile ${this.#profileName(volume)}` : `inline key ${inline.id}`;
+    // ak_id is a sensitive option: named, never shown.
+    return inline === undefined ? `profile ${this.#profileName(volume)}` : 'inline key (-o ak_id, -o ak_secret)';
   }
 
   #clientOptions(volume: Volume): string[] {

@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../src/app/tokens.js';
 import type { LiveConfig } from '../src/config/live-config.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from '../src/core/option-checks.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { ObjectStoreDriver } from './object-store.js';
 
@@ -18,8 +19,8 @@ export class OssfsDriver extends ObjectStoreDriver {
         aliases: ['oss'],
         providedBy: "not packaged by Debian: install Aliyun's ossfs release, or set backends.ossfs.binary",
         extraOptions: [
-          { name: 'ak_id', description: 'AccessKey ID (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },
-          { name: 'ak_secret', description: 'AccessKey secret (visible in docker volume inspect: prefer -o credentials=)', sensitive: true },
+          { name: 'ak_id', description: 'AccessKey ID (visible in docker volume inspect: prefer -o credentials=)', grammar: ACCESS_KEY_ID, sensitive: true },
+          { name: 'ak_secret', description: 'AccessKey secret (visible in docker volume inspect: prefer -o credentials=)', grammar: ACCESS_KEY_SECRET, sensitive: true },
         ],
       },
       config,

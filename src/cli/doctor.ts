@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { parse } from 'yaml';
@@ -98,7 +99,9 @@ async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
   const server = config.backends.nfs.server;
   if (server !== '') {
     findings.push(await reach('nfs', 'NFS server', server, 2049));
-    const exports = await listNfsExports(new ExecaCommandRunner(config.commandTimeout), server);
+    // Not the daemon's directory: the daemon may be running, and empties its own at start.
+    const outputDir = await mkdtemp(join(tmpdir(), 'volplex-doctor-'));
+    const exports = await listNfsExports(new ExecaCommandRunner(config.commandTimeout, outputDir), server).finally(() => rm(outputDir, { recursive: true, force: true }));
     findings.push({ level: 'info', area: 'nfs', text: exports === undefined ? `${server} does not list its exports (NFSv4-only servers do not)` : `${server} exports ${exports.length === 0 ? '(nothing)' : exports.join(', ')}` });
   }
   return findings;

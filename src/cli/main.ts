@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { quote } from '../base/quote.js';
 import { VolplexError } from '../core/errors.js';
 import { checkConfig } from './check-config.js';
 import { doctor } from './doctor.js';
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     case 'doctor':
       return doctor(values.config);
     default:
-      process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${quote(command)}\n${USAGE}`);
       return 2;
   }
 }

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 
 import { VolplexError } from '../core/errors.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, grammarProblem } from '../core/option-checks.js';
 import type { CredentialProfile } from './config.js';
 
 const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -29,6 +30,10 @@ export function assertCredentialProfiles(profiles: unknown): asserts profiles is
     if (typeof fields.accessKeyId !== 'string' || fields.accessKeyId === '') {
       throw invalid(`${at}.accessKeyId`, 'must be a non-empty string');
     }
+    // Both go into a `bucket:id:secret` line of the client's passwd file.
+    if (grammarProblem(ACCESS_KEY_ID, fields.accessKeyId) !== undefined) {
+      throw invalid(`${at}.accessKeyId`, `must be ${ACCESS_KEY_ID.valid}`);
+    }
     const sources = SECRET_SOURCES.filter((source) => fields[source] !== undefined);
     if (sources.length !== 1) {
       throw invalid(at, `needs exactly one of ${SECRET_SOURCES.join(', ')} (found ${sources.length === 0 ? 'none' : sources.join(', ')})`);
@@ -37,6 +42,9 @@ export function assertCredentialProfiles(profiles: unknown): asserts profiles is
     const value = fields[source];
     if (typeof value !== 'string' || value === '') {
       throw invalid(`${at}.${source}`, 'must be a non-empty string');
+    }
+    if (source === 'accessKeySecret' && grammarProblem(ACCESS_KEY_SECRET, value) !== undefined) {
+      throw invalid(`${at}.${source}`, `must be ${ACCESS_KEY_SECRET.valid} (the value is not shown)`);
     }
     if (source === 'accessKeySecretFile' && !isAbsolute(value)) {
       throw invalid(`${at}.${source}`, 'must be an absolute path');

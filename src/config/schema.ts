@@ -2,6 +2,9 @@ import { isAbsolute, normalize } from 'node:path';
 
 import convict from 'convict';
 
+import { quote } from '../base/quote.js';
+import { mountOptionProblem } from '../core/mount-options.js';
+import { ABSOLUTE_PATH, grammarProblem, HOST, HTTP_URL, integer, oneOf, type Grammar } from '../core/option-checks.js';
 import { DEPLOYMENTS, INLINE_SECRETS_POLICIES, LOG_LEVELS } from './config.js';
 
 // A unix socket path must fit sockaddr_un.sun_path (108 bytes with the NUL).
@@ -19,6 +22,18 @@ function assertAbsolute(value: unknown): void {
 }
 
 convict.addFormat({ name: 'absolute-path', validate: assertAbsolute });
+
+convict.addFormat({
+  name: 'state-dir',
+  validate: (value: unknown) => {
+    assertAbsolute(value);
+    // Paths below it (client logs, passwd files) go into mount option lists.
+    const problem = grammarProblem(ABSOLUTE_PATH, value as string, true);
+    if (problem !== undefined) {
+      throw new Error(`must be a clean absolute path: it ${problem}`);
+    }
+  },
+});
 
 
 convict.addFormat({
@@ -74,34 +89,31 @@ convict.addFormat({
   coerce: (value: string) => Number(value),
 });
 
-/** A host name or IPv4 address (gluster server lists use ':' and ',' as separators). */
-export const HOST_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-
-/** The mount.glusterfs options a volume or the configuration may set, with their checks. */
-export const GLUSTERFS_MOUNT_OPTIONS: Readonly<Record<string, RegExp>> = {
-  'log-level': /^(CRITICAL|ERROR|WARNING|INFO|DEBUG|TRACE|NONE)$/,
-  'server-port': /^[1-9]\d{0,4}$/,
-  transport: /^(tcp|rdma)$/,
-  'attribute-timeout': /^\d{1,4}$/,
-  'entry-timeout': /^\d{1,4}$/,
-  'negative-timeout': /^\d{1,4}$/,
-  'direct-io-mode': /^(enable|disable|auto)$/,
-  'fetch-attempts': /^\d{1,3}$/,
-  'reader-thread-count': /^\d{1,2}$/,
+/** The mount.glusterfs options a volume or the configuration may set, with their grammars. */
+export const GLUSTERFS_MOUNT_OPTIONS: Readonly<Record<string, Grammar>> = {
+  'log-level': oneOf('CRITICAL', 'ERROR', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'NONE'),
+  'server-port': integer(1, 65535),
+  transport: oneOf('tcp', 'rdma'),
+  'attribute-timeout': integer(0, 9999),
+  'entry-timeout': integer(0, 9999),
+  'negative-timeout': integer(0, 9999),
+  'direct-io-mode': oneOf('enable', 'disable', 'auto'),
+  'fetch-attempts': integer(0, 999),
+  'reader-thread-count': integer(0, 99),
 };
 
 /** NFS mount options with values, and the flags allowed without one. */
-export const NFS_MOUNT_OPTIONS: Readonly<Record<string, RegExp>> = {
-  timeo: /^\d{1,5}$/,
-  retrans: /^\d{1,3}$/,
-  rsize: /^\d{4,8}$/,
-  wsize: /^\d{4,8}$/,
-  nconnect: /^([1-9]|1[0-6])$/,
-  port: /^\d{1,5}$/,
-  mountport: /^\d{1,5}$/,
-  proto: /^(tcp|udp|rdma|tcp6|udp6)$/,
-  sec: /^(sys|krb5|krb5i|krb5p)$/,
-  actimeo: /^\d{1,5}$/,
+export const NFS_MOUNT_OPTIONS: Readonly<Record<string, Grammar>> = {
+  timeo: integer(0, 99999),
+  retrans: integer(0, 999),
+  rsize: integer(1024, 1048576),
+  wsize: integer(1024, 1048576),
+  nconnect: integer(1, 16),
+  port: integer(0, 65535),
+  mountport: integer(0, 65535),
+  proto: oneOf('tcp', 'udp', 'rdma', 'tcp6', 'udp6'),
+  sec: oneOf('sys', 'krb5', 'krb5i', 'krb5p'),
+  actimeo: integer(0, 99999),
 };
 export const NFS_MOUNT_FLAGS: readonly string[] = ['hard', 'soft', 'noatime', 'nolock', 'noresvport', 'nocto'];
 
@@ -120,8 +132,9 @@ convict.addFormat({ name: 'absolute-path-list', ...listOf(assertAbsolute) });
 convict.addFormat({
   name: 'host-list',
   ...listOf((host) => {
-    if (!HOST_PATTERN.test(host)) {
-      throw new Error(`must be a list of host names or IPv4 addresses; ${JSON.stringify(host)} is not one`);
+    const problem = grammarProblem(HOST, host);
+    if (problem !== undefined) {
+      throw new Error(`must be a list of host names or IPv4 addresses; ${quote(host)} ${problem}`);
     }
   }),
 });
@@ -129,9 +142,9 @@ convict.addFormat({
 convict.addFormat({
   name: 'glusterfs-mount-options',
   ...listOf((option) => {
-    const [key = '', value = ''] = option.split('=', 2);
-    if (!(GLUSTERFS_MOUNT_OPTIONS[key]?.test(value))) {
-      throw new Error(`must be a list of key=value among ${Object.keys(GLUSTERFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
+    const problem = mountOptionProblem(option, GLUSTERFS_MOUNT_OPTIONS);
+    if (problem !== undefined) {
+      throw new Error(`must be a list of mount.glusterfs options: ${problem}`);
     }
   }),
 });
@@ -139,8 +152,10 @@ convict.addFormat({
 convict.addFormat({
   name: 'url-or-empty',
   validate: (value: unknown) => {
-    if (value !== '' && !/^https?:\/\/[^\s/]+/.test(String(value))) {
-      throw new Error('must be an http:// or https:// endpoint URL, or empty');
+    // The URL becomes `-o url=…` of the FUSE client: the same grammar as a volume's url option.
+    const problem = value === '' ? undefined : grammarProblem(HTTP_URL, String(value), true);
+    if (problem !== undefined) {
+      throw new Error(`must be empty or an endpoint URL: it ${problem}`);
     }
   },
 });
@@ -154,10 +169,9 @@ const objectStoreBackend = (name: string, binary: string) => ({
 convict.addFormat({
   name: 'nfs-mount-options',
   ...listOf((option) => {
-    const [key = '', value] = option.split('=', 2);
-    const valid = value === undefined ? NFS_MOUNT_FLAGS.includes(key) : (NFS_MOUNT_OPTIONS[key]?.test(value));
-    if (!valid) {
-      throw new Error(`must be a list of ${NFS_MOUNT_FLAGS.join(', ')} or key=value among ${Object.keys(NFS_MOUNT_OPTIONS).join(', ')}; ${JSON.stringify(option)} is not valid`);
+    const problem = mountOptionProblem(option, NFS_MOUNT_OPTIONS, NFS_MOUNT_FLAGS);
+    if (problem !== undefined) {
+      throw new Error(`must be a list of NFS mount options: ${problem}`);
     }
   }),
 });
@@ -165,7 +179,7 @@ convict.addFormat({
 convict.addFormat({
   name: 'host-or-empty',
   validate: (value: unknown) => {
-    if (value !== '' && !HOST_PATTERN.test(String(value))) {
+    if (value !== '' && grammarProblem(HOST, String(value)) !== undefined) {
       throw new Error('must be a host name or IPv4 address, or empty');
     }
   },
@@ -180,7 +194,7 @@ export const schema = {
   },
   stateDir: {
     doc: 'Private state: the store, managed volume data, runtime credentials (mode 0700).',
-    format: 'absolute-path',
+    format: 'state-dir',
     default: '/var/lib/volplex',
     env: 'VOLPLEX_STATE_DIR',
   },

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
+import { quote } from '../base/quote.js';
 import type { CredentialProfile, VolplexConfig } from '../config/config.js';
 import { errnoCode, VolplexError } from './errors.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, grammarProblem } from './option-checks.js';
 
 export interface AccessKey {
   readonly id: string;
@@ -17,7 +19,7 @@ function profileNamed(config: VolplexConfig, name: string): CredentialProfile {
   const profile = config.credentials[name];
   if (profile === undefined) {
     const defined = Object.keys(config.credentials);
-    throw new VolplexError('InvalidParameter', `credentials profile ${JSON.stringify(name)} is not defined in the configuration; defined: ${defined.length === 0 ? '(none)' : defined.join(', ')}`);
+    throw new VolplexError('InvalidParameter', `credentials profile ${quote(name)} is not defined in the configuration; defined: ${defined.length === 0 ? '(none)' : defined.join(', ')}`);
   }
   return profile;
 }
@@ -26,22 +28,29 @@ function profileNamed(config: VolplexConfig, name: string): CredentialProfile {
 export async function readAccessKey(config: VolplexConfig, name: string, env: NodeJS.ProcessEnv = process.env): Promise<AccessKey> {
   const profile = profileNamed(config, name);
   if (profile.accessKeySecret !== undefined) {
-    return { id: profile.accessKeyId, secret: profile.accessKeySecret };
+    return checked({ id: profile.accessKeyId, secret: profile.accessKeySecret }, name, 'accessKeySecret');
   }
   if (profile.accessKeySecretFile !== undefined) {
     const file = profile.accessKeySecretFile;
     const text = await readFile(file, 'utf8').catch((error: unknown) => {
-      throw new VolplexError('Unavailable', `credentials profile ${JSON.stringify(name)}: cannot read accessKeySecretFile ${file}: ${errnoCode(error) ?? 'error'}`);
+      throw new VolplexError('Unavailable', `credentials profile ${quote(name)}: cannot read accessKeySecretFile ${file}: ${errnoCode(error) ?? 'error'}`);
     });
-    return { id: profile.accessKeyId, secret: nonEmpty(text.trim(), name, `file ${profile.accessKeySecretFile}`) };
+    return checked({ id: profile.accessKeyId, secret: text.trim() }, name, `file ${profile.accessKeySecretFile}`);
   }
   const variable = profile.accessKeySecretEnv ?? '';
-  return { id: profile.accessKeyId, secret: nonEmpty(env[variable] ?? '', name, `environment variable ${variable}`) };
+  return checked({ id: profile.accessKeyId, secret: env[variable] ?? '' }, name, `environment variable ${variable}`);
 }
 
-function nonEmpty(secret: string, profile: string, where: string): string {
-  if (secret === '') {
-    throw new VolplexError('Unavailable', `credentials profile ${JSON.stringify(profile)}: ${where} is empty or unset`);
+/** The key becomes one `bucket:id:secret` line of the client's passwd file: a newline or ":" would change that file. */
+function checked(key: AccessKey, profile: string, where: string): AccessKey {
+  if (key.secret === '') {
+    throw new VolplexError('Unavailable', `credentials profile ${quote(profile)}: ${where} is empty or unset`);
   }
-  return secret;
+  if (grammarProblem(ACCESS_KEY_SECRET, key.secret) !== undefined) {
+    throw new VolplexError('Unavailable', `credentials profile ${quote(profile)}: the secret in ${where} is not valid (not shown); valid: ${ACCESS_KEY_SECRET.valid}`);
+  }
+  if (grammarProblem(ACCESS_KEY_ID, key.id) !== undefined) {
+    throw new VolplexError('Unavailable', `credentials profile ${quote(profile)}: accessKeyId is not valid; valid: ${ACCESS_KEY_ID.valid}`);
+  }
+  return key;
 }

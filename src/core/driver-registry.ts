@@ -1,6 +1,7 @@
 import { injectable, multiInject } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
+import { quote } from '../base/quote.js';
 import type { VolumeDriver } from './driver.js';
 import { VolplexError } from './errors.js';
 
@@ -21,7 +22,7 @@ export class DriverRegistry {
   public get(type: string): VolumeDriver {
     const driver = this.#byName.get(type);
     if (driver === undefined) {
-      throw new VolplexError('InvalidParameter', `unknown type ${JSON.stringify(type)}; valid types: ${this.describeTypes()}`);
+      throw new VolplexError('InvalidParameter', `unknown type ${quote(type)}; valid types: ${this.describeTypes()}`);
     }
     return driver;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
+import { quote } from '../base/quote.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReleaseResult, Store } from '../store/store.js';
@@ -260,10 +261,10 @@ export class MountRefcounter {
       return;
     }
     if (kind === 'other') {
-      throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(plan.subdir)} exists on the backend but is not a directory`);
+      throw new VolplexError('InvalidParameter', `subdir ${quote(plan.subdir)} exists on the backend but is not a directory`);
     }
     if (!plan.createSubdir) {
-      throw new VolplexError('InvalidParameter', `subdir ${JSON.stringify(plan.subdir)} does not exist on the backend (create it, or set createSubdir)`);
+      throw new VolplexError('InvalidParameter', `subdir ${quote(plan.subdir)} does not exist on the backend (create it, or set createSubdir)`);
     }
     await this.#mounter.makeDirectory(mountpoint);
   }

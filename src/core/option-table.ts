@@ -1,7 +1,6 @@
+import { quote } from '../base/quote.js';
 import { VolplexError } from './errors.js';
-
-/** Returns why a value is not valid ("must be true or false"), or undefined when it is. */
-export type OptionCheck = (value: string) => string | undefined;
+import { grammarProblem, type Grammar } from './option-checks.js';
 
 /** One `-o name=value` a driver accepts. */
 export interface OptionSpec {
@@ -9,9 +8,15 @@ export interface OptionSpec {
   readonly description: string;
   readonly required?: boolean;
   readonly default?: string;
-  /** Never logged, never shown in Status, masked in errors. */
+  /** What the value may contain; enforced by resolveOptions before anything else sees it. */
+  readonly grammar: Grammar;
+  /**
+   * The value goes into a comma-separated mount option list (`-o a=b,c=d`): `,`, `=` and
+   * whitespace are refused whatever the grammar says.
+   */
+  readonly joined?: boolean;
+  /** Never logged, never shown in Status, never quoted in errors: only named. */
   readonly sensitive?: boolean;
-  readonly check?: OptionCheck;
   /** Turns an accepted value into its one canonical spelling ("yes" → "true"). */
   readonly normalize?: (value: string) => string;
 }
@@ -22,16 +27,14 @@ export type VolumeOptions = Readonly<Record<string, string>>;
 
 /**
  * Validates user options against a driver's table and returns them with defaults
- * applied and values normalized. Throws InvalidParameter naming the option and what is valid.
+ * applied and values normalized. Throws InvalidParameter naming the option, the
+ * character at fault and what is valid; the value is shown unless it is sensitive.
  */
 export function resolveOptions(type: string, table: OptionTable, given: VolumeOptions): VolumeOptions {
   const known = new Map(table.map((spec) => [spec.name, spec]));
   for (const name of Object.keys(given)) {
     if (!known.has(name)) {
-      throw new VolplexError(
-        'InvalidParameter',
-        `unknown option ${JSON.stringify(name)} for type ${type}; valid: ${validNames(table)}`,
-      );
+      throw new VolplexError('InvalidParameter', `unknown option ${quote(name)} for type ${type}; valid: ${validNames(table)}`);
     }
   }
   const resolved: Record<string, string> = {};
@@ -39,25 +42,34 @@ export function resolveOptions(type: string, table: OptionTable, given: VolumeOp
     const value = given[spec.name] ?? spec.default;
     if (value === undefined) {
       if (spec.required === true) {
-        throw new VolplexError('InvalidParameter', `option ${JSON.stringify(spec.name)} is required for type ${type}: ${spec.description}`);
+        throw new VolplexError('InvalidParameter', `option ${quote(spec.name)} is required for type ${type}: ${spec.description}`);
       }
       continue;
     }
-    const problem = spec.check?.(value);
-    if (problem !== undefined) {
-      const shown = spec.sensitive === true ? '' : ` (got ${JSON.stringify(value.slice(0, 120))})`;
-      throw new VolplexError('InvalidParameter', `option ${JSON.stringify(spec.name)} for type ${type} ${problem}${shown}`);
-    }
+    assertValue(type, spec, value);
     resolved[spec.name] = spec.normalize?.(value) ?? value;
   }
   return resolved;
+}
+
+/** Throws InvalidParameter unless value fits the spec's grammar. */
+export function assertValue(type: string, spec: OptionSpec, value: string): void {
+  const problem = grammarProblem(spec.grammar, value, spec.joined === true);
+  if (problem === undefined) {
+    return;
+  }
+  if (spec.sensitive === true) {
+    // Not even the character at fault: it is part of the secret.
+    throw new VolplexError('InvalidParameter', `option ${quote(spec.name)} for type ${type} is not valid (the value is sensitive and not shown); valid: ${spec.grammar.valid}`);
+  }
+  throw new VolplexError('InvalidParameter', `option ${quote(spec.name)} for type ${type} ${problem} (got ${quote(value)})`);
 }
 
 /** A required option after resolveOptions: present, or a bug. */
 export function requiredOption(options: VolumeOptions, name: string): string {
   const value = options[name];
   if (value === undefined) {
-    throw new VolplexError('System', `option ${JSON.stringify(name)} is missing after validation`);
+    throw new VolplexError('System', `option ${quote(name)} is missing after validation`);
   }
   return value;
 }

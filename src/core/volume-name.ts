@@ -1,3 +1,4 @@
+import { quote } from '../base/quote.js';
 import { VolplexError } from './errors.js';
 
 export const MAX_VOLUME_NAME_LENGTH = 255;
@@ -14,7 +15,7 @@ export function assertValidVolumeName(name: string): void {
   if (!isValidVolumeName(name)) {
     throw new VolplexError(
       'InvalidParameter',
-      `invalid volume name ${JSON.stringify(name.slice(0, 80))}: ` +
+      `invalid volume name ${quote(name)}: ` +
         `use 1 to ${MAX_VOLUME_NAME_LENGTH} characters from [a-zA-Z0-9_.-], starting with a letter or digit`,
     );
   }

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
+import { quote } from '../base/quote.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store, VolumeRecord } from '../store/store.js';
@@ -193,7 +194,7 @@ export class VolumeService {
   #require(name: string): VolumeRecord {
     const record = isValidVolumeName(name) ? this.#store.getVolume(name) : undefined;
     if (record === undefined) {
-      throw new VolplexError('NotFound', `volume ${JSON.stringify(name.slice(0, 80))} not found`);
+      throw new VolplexError('NotFound', `volume ${quote(name)} not found`);
     }
     return record;
   }

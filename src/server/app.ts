@@ -1,5 +1,6 @@
 import express, { type Request, type Response } from 'express';
 
+import { printable } from '../base/quote.js';
 import type { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { errorResponse, unknownEndpoint } from './error-response.js';
@@ -26,12 +27,12 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
   // Decoded fields also go to the request log line.
   const named = (body: Readonly<Record<string, unknown>>, response: Response): string => {
     const name = decodeName(body);
-    response.locals.volume = name.slice(0, 300);
+    response.locals.volume = printable(name);
     return name;
   };
   const mountId = (body: Readonly<Record<string, unknown>>, response: Response): string => {
     const id = decodeId(body);
-    response.locals.id = id.slice(0, 100);
+    response.locals.id = printable(id);
     return id;
   };
 

@@ -1,30 +1,51 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
+import { oneLine, quote } from '../base/quote.js';
 import { VolplexError, type ErrorKind } from '../core/errors.js';
 
 // dockerd reads only Err; the status is for people and tools reading the socket.
 const STATUS: Record<ErrorKind, number> = { InvalidParameter: 400, NotFound: 404, Conflict: 409, Unavailable: 503, System: 500 };
 
+/** `{"Err": …}`: the message on one printable line, never empty (dockerd treats "" as success). */
+export function errorBody(message: string): string {
+  const line = oneLine(message);
+  return JSON.stringify({ Err: line === '' ? 'internal error: an error without a message' : line });
+}
+
 /** Any failure becomes a non-200 status with `{"Err": "…"}`. */
 export const errorResponse: ErrorRequestHandler = (error: unknown, _request, response, _next) => {
   const { status, message } = describe(error);
-  response.locals.error = message;
-  response.status(status).json({ Err: message });
+  sendError(response, status, message);
 };
 
 export const unknownEndpoint: RequestHandler = (request, response) => {
-  response.locals.error = 'unknown endpoint';
-  response.status(404).json({ Err: `unknown endpoint ${request.method} ${request.path.slice(0, 100)}` });
+  sendError(response, 404, `unknown endpoint ${request.method} ${quote(request.path)}; the plugin protocol has POST /Plugin.Activate and POST /VolumeDriver.*`);
+};
+
+function sendError(response: Parameters<RequestHandler>[1], status: number, message: string): void {
+  const body = errorBody(message);
+  response.locals.error = (JSON.parse(body) as { Err: string }).Err;
+  response.status(status).type('application/json').send(body);
+}
+
+// body-parser's error types: what the client did wrong, said plainly.
+const BODY_ERRORS: Readonly<Record<string, string>> = {
+  'entity.too.large': 'the body is larger than the limit',
+  'request.aborted': 'the body was cut off (the client closed the connection)',
+  'request.size.invalid': 'the body is shorter or longer than its Content-Length',
+  'encoding.unsupported': 'the body has a Content-Encoding volplex does not read',
+  'charset.unsupported': 'the body has a charset volplex does not read',
 };
 
 function describe(error: unknown): { status: number; message: string } {
   if (VolplexError.is(error)) {
     return { status: STATUS[error.kind], message: error.message };
   }
-  // body-parser errors: too large, aborted, bad encoding.
-  const status = (error as { status?: unknown }).status;
+  const { status, type, limit } = error as { status?: unknown; type?: unknown; limit?: unknown };
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, message: `request rejected: ${(error as Error).message}` };
+    const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+    const bound = typeof limit === 'number' && type === 'entity.too.large' ? ` of ${limit} bytes` : '';
+    return { status, message: `request rejected: ${known === undefined ? (error as Error).message : `${known}${bound}`}` };
   }
   return { status: 500, message: `internal error: ${error instanceof Error ? error.message : String(error)}` };
 }

@@ -1,3 +1,4 @@
+import { quote } from '../base/quote.js';
 import { VolplexError } from '../core/errors.js';
 
 type Body = Readonly<Record<string, unknown>>;
@@ -15,7 +16,9 @@ export function decodeBody(raw: unknown): Body {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new VolplexError('InvalidParameter', `request body is not valid JSON: ${(error as Error).message}`);
+    // V8 may quote the body itself ('"…" is not valid JSON'): it can hold an option's secret.
+    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '');
+    throw new VolplexError('InvalidParameter', `request body is not valid JSON: ${reason}`);
   }
   if (parsed === null) {
     return {};
@@ -44,7 +47,7 @@ export function decodeOpts(body: Body): Record<string, string> {
   const entries = Object.entries(opts as Record<string, unknown>);
   for (const [key, value] of entries) {
     if (typeof value !== 'string') {
-      throw new VolplexError('InvalidParameter', `option ${JSON.stringify(key)} must be a string, got ${typeof value}`);
+      throw new VolplexError('InvalidParameter', `option ${quote(key)} must be a string, got ${jsonType(value)}`);
     }
   }
   return Object.fromEntries(entries) as Record<string, string>;
@@ -60,6 +63,10 @@ export function decodeId(body: Body): string {
     throw new VolplexError('InvalidParameter', `request field ID must be a string of at most ${MAX_ID_LENGTH} characters`);
   }
   return id;
+}
+
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
 }
 
 function field(body: Body, name: string): unknown {

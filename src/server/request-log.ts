@@ -1,8 +1,9 @@
 import type { RequestHandler } from 'express';
 
+import { printable } from '../base/quote.js';
 import type { Logger } from '../log/logger.js';
 
-/** One line per request: endpoint, volume, mount ID, duration and outcome. Never options. */
+/** One line per request: endpoint, volume, mount ID, duration and outcome, each printable and cut. Never options. */
 export function requestLog(log: Logger): RequestHandler {
   return (request, response, next) => {
     const started = process.hrtime.bigint();
@@ -10,7 +11,7 @@ export function requestLog(log: Logger): RequestHandler {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const error = response.locals.error as string | undefined;
       log.info(
-        { endpoint: request.path.slice(0, 100), volume: response.locals.volume as string | undefined, id: response.locals.id as string | undefined, status: response.statusCode, durationMs, outcome: error === undefined ? 'ok' : 'error', ...(error === undefined ? {} : { error }) },
+        { endpoint: printable(request.path), volume: response.locals.volume as string | undefined, id: response.locals.id as string | undefined, status: response.statusCode, durationMs, outcome: error === undefined ? 'ok' : 'error', ...(error === undefined ? {} : { error }) },
         'request',
       );
     });

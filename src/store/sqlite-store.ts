@@ -16,7 +16,11 @@ interface VolumeRow {
   created_at: string;
 }
 
-/** The store in `<stateDir>/volplex.db`: directory 0700, file 0600, WAL journal. */
+/**
+ * The store in `<stateDir>/volplex.db`: directory 0700, file 0600, WAL journal. Deleted rows
+ * are overwritten (secure_delete) and the WAL is emptied after a Remove, so a removed volume's
+ * options (an inline secret among them) are in none of the database files.
+ */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
 
@@ -33,6 +37,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('secure_delete = ON');
     migrate(this.#db);
   }
 
@@ -58,6 +63,9 @@ export class SqliteStore implements Store {
       }
       this.#db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
     })();
+    // The WAL still holds the pages as they were before: copy them home and truncate it.
+    // A reader in the middle of a transaction (volplex ls) is waited for up to busy_timeout.
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   public usage(name: string): VolumeUsage {

@@ -44,7 +44,7 @@ export interface Store {
   listVolumes(): VolumeRecord[];
   /** Throws if the name exists. */
   insertVolume(record: VolumeRecord): void;
-  /** Throws Conflict while references remain. */
+  /** Throws Conflict while references remain. Afterwards the volume's options are in no file of the store. */
   deleteVolume(name: string): void;
   usage(name: string): VolumeUsage;
   /** Counts one more reference from mount ID `id` in the current dockerd lifetime; the volume now holds backend `backendKey`. */

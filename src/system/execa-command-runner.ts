@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { VolplexError } from '../core/errors.js';
@@ -13,6 +12,11 @@ const MAX_CHECK_OUTPUT = 64 * 1024;
 // Only what mount helpers need: never the daemon's environment, which may hold secrets.
 const commandEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' });
 
+/** Where the daemon's runner keeps command output: a directory of its own in the state dir. */
+export function commandOutputDir(stateDir: string): string {
+  return join(stateDir, 'tmp');
+}
+
 /**
  * Runs commands with execa. Output goes to private files rather than pipes: FUSE
  * clients daemonize and would otherwise hold a pipe open long after mount returned.
@@ -21,17 +25,26 @@ const commandEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/
  */
 export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
+  readonly #outputDir: string;
 
-  public constructor(timeoutSeconds: number) {
+  /**
+   * `outputDir` (0700) belongs to this runner alone: it is emptied here, at start-up, so the
+   * output files of commands a killed daemon was running (kill -9 skips every `finally`) go.
+   */
+  public constructor(timeoutSeconds: number, outputDir: string) {
     this.#timeoutMs = timeoutSeconds * 1000;
+    this.#outputDir = outputDir;
+    rmSync(outputDir, { recursive: true, force: true });
+    mkdirSync(outputDir, { recursive: true, mode: 0o700 });
+    chmodSync(outputDir, 0o700);
   }
 
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const secrets = options.secrets ?? [];
     const command = maskSecrets([file, ...args].join(' '), secrets);
     // Unguessable names opened exclusively: nobody can plant a file or link there first.
-    const outPath = join(tmpdir(), `volplex-cmd-${randomUUID()}.out`);
-    const errPath = join(tmpdir(), `volplex-cmd-${randomUUID()}.err`);
+    const outPath = join(this.#outputDir, `cmd-${randomUUID()}.out`);
+    const errPath = join(this.#outputDir, `cmd-${randomUUID()}.err`);
     const out = openSync(outPath, 'wx+', 0o600);
     const err = openSync(errPath, 'wx+', 0o600);
     const clock = { timedOut: false };

@@ -1,4 +1,5 @@
-import { chmod, chown, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, chown, mkdir, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { errnoCode } from '../core/errors.js';
@@ -7,7 +8,7 @@ import { isRemoteFilesystem } from './filesystem-kinds.js';
 import { MountProbe, type Ownership, type PathKind } from './mount-probe.js';
 import { MountTable } from './mount-table.js';
 import type { MountEntry } from './mountinfo.js';
-import type { InspectOptions, MountCheck, Mounter } from './mounter.js';
+import type { FileIdentity, InspectOptions, MountCheck, Mounter } from './mounter.js';
 
 const PROVIDED_BY = { providedBy: 'Debian package mount' };
 const DEFAULT_PROBE_TIMEOUT_MS = 5000;
@@ -56,6 +57,8 @@ export class LinuxMounter implements Mounter {
       // -c: no path canonicalization, which would stat a dead mount. -f aborts requests to a dead server; -l detaches at once.
       await this.#runner.run('umount', lazy ? ['-c', '-f', '-l', '--', target] : ['-c', '--', target], PROVIDED_BY);
     } catch (error) {
+      // Only the kernel knows what a failed umount left: ask it, not our notes.
+      this.#table.forget(target);
       if (await this.#table.lookupExact(target) !== undefined) {
         throw error;
       }
@@ -118,12 +121,47 @@ export class LinuxMounter implements Mounter {
     await applyOwnership(path, ownership);
   }
 
+  public async identify(path: string): Promise<FileIdentity> {
+    const remote = await this.#remoteMountHolding(path);
+    if (remote !== undefined) {
+      const { dev, ino } = await this.#probe.identify(remote, path);
+      return { dev, ino };
+    }
+    const { dev, ino } = await stat(path);
+    return { dev, ino };
+  }
+
+  public async openDirectory(path: string): Promise<FileIdentity & { readonly path: string }> {
+    const remote = await this.#remoteMountHolding(path);
+    if (remote !== undefined) {
+      // A child cannot hand back an open file: lstat there refuses a last symlink all the same.
+      const found = await this.#probe.identify(remote, path);
+      if (!found.directory) {
+        throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
+      }
+      return { path, dev: found.dev, ino: found.ino };
+    }
+    const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      const opened = await readlink(`/proc/self/fd/${handle.fd}`);
+      const { dev, ino } = await handle.stat();
+      return { path: opened, dev, ino };
+    } finally {
+      await handle.close();
+    }
+  }
+
   public async realpath(path: string): Promise<string | undefined> {
     const remote = await this.#remoteMountHolding(path);
     if (remote !== undefined) {
       return this.#probe.realpath(remote, path);
     }
-    return realpath(path).catch(() => undefined);
+    return realpath(path).catch((error: unknown) => {
+      if (errnoCode(error) === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    });
   }
 
   /** The mount point of the network or FUSE mount holding path, if one does. */

@@ -88,6 +88,19 @@ export class MountProbe {
     }
   }
 
+  /** Device and inode of path (inside the mount at target), as lstat(2) gives them, and whether it is a directory. */
+  public async identify(target: string, path: string, deadlineMs = this.#deadlineMs): Promise<{ dev: number; ino: number; directory: boolean }> {
+    const outcome = await this.#check(target, 'stat', ['--format=%d %i %F', '--', path], deadlineMs);
+    if (outcome.status === 'deadline') {
+      throw new VolplexError('Unavailable', `the filesystem holding ${path} did not answer: ${outcome.reason}`);
+    }
+    const [dev, ino, ...kind] = outcome.stdout.trim().split(' ');
+    if (outcome.exitCode !== 0 || dev === undefined || ino === undefined || !/^\d+$/.test(dev) || !/^\d+$/.test(ino)) {
+      throw new VolplexError('System', `cannot identify ${path}: ${lastLine(outcome.stderr)}`);
+    }
+    return { dev: Number(dev), ino: Number(ino), directory: kind.join(' ') === 'directory' };
+  }
+
   /** The real path of path (inside the mount at target), or undefined when it does not exist. */
   public async realpath(target: string, path: string, deadlineMs = this.#deadlineMs): Promise<string | undefined> {
     const outcome = await this.#check(target, 'realpath', ['-e', '--', path], deadlineMs);

@@ -5,6 +5,12 @@ import type { MountEntry } from './mountinfo.js';
 /** mounted: listed by the kernel and answering; stale: listed but its server or FUSE process is gone. */
 export type MountState = 'mounted' | 'stale' | 'absent';
 
+/** Which file a path leads to: two paths with the same identity are the same directory. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 export interface InspectOptions {
   readonly mountPoint?: string;
   readonly deadlineMs?: number;
@@ -47,6 +53,11 @@ export interface Mounter {
   probe(target: string): Promise<MountCheck>;
   /** Whether the mount table lists target, from a read made for this call (or our own mount or umount since). */
   isListed(target: string): Promise<boolean>;
+  /**
+   * The identity of what path shows now: for a bind mount target, the directory bound there.
+   * Only for local paths (a bind of a local directory): never a network or FUSE mount.
+   */
+  identify(path: string): Promise<FileIdentity>;
   /** The kernel's mounts strictly below root, from one fresh read of the table. */
   listBelow(root: string): Promise<MountEntry[]>;
   /**
@@ -57,7 +68,13 @@ export interface Mounter {
   inspect(path: string, options?: InspectOptions): Promise<PathKind>;
   /** `mkdir -p` with the given owner and mode (default 0755, the daemon's owner). */
   makeDirectory(path: string, ownership?: Ownership): Promise<void>;
-  /** The path with every symlink followed, or undefined when it does not exist. */
+  /**
+   * Opens the directory at path without following a last symlink and says what the kernel
+   * opened: its name (another one if a component was swapped meanwhile) and identity.
+   * Rejects with code ENOTDIR when it is not a directory.
+   */
+  openDirectory(path: string): Promise<FileIdentity & { readonly path: string }>;
+  /** The path with every symlink followed, or undefined when it does not exist (other errors reject). */
   realpath(path: string): Promise<string | undefined>;
   /** Probe children killed at their deadline that have not died (stuck in the kernel). */
   readonly stuckProbes: number;

@@ -60,7 +60,7 @@ export function describeReachability(result: Reachability, what: string, host: s
 /** An NFS server's export paths (NFSv3 MOUNT protocol, via showmount), or undefined when it will not say. */
 export async function listNfsExports(runner: CommandRunner, server: string): Promise<string[] | undefined> {
   try {
-    const { stdout } = await runner.run('showmount', ['--exports', '--no-headers', server], { providedBy: 'Debian package nfs-common' });
+    const { stdout } = await runner.run('showmount', ['--exports', '--no-headers', '--', server], { providedBy: 'Debian package nfs-common' });
     return stdout.split('\n').map((line) => line.split(/\s+/)[0] ?? '').filter((path) => path !== '');
   } catch {
     return undefined;

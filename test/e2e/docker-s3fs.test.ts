@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -100,6 +100,20 @@ describe('s3fs volumes through the real Docker Engine, and where the secret goes
     expect(failed.stderr).toContain('bucket no-such-bucket (or its prefix) was not found');
     expect(failed.stderr).not.toContain(SECRET);
     responses.push(JSON.stringify(await call('/VolumeDriver.Mount', { Name: 'wrongbucket', ID: 'x' })));
+  });
+
+  // The report this guards against: `-o url=http://h,use_cache=/any/dir` made s3fs, as root, create and fill /any/dir.
+  it.each([
+    { type: 's3fs', opts: () => [`bucket=${s3.bucket}`, `url=http://h,use_cache=${join(root, 'any', 'dir')}`], expectedErr: 'option "url" for type s3fs must not contain "," (character 9): the value goes into a comma-separated mount option list' },
+    { type: 'ossfs', opts: () => [`bucket=${s3.bucket}`, `url=http://h,use_cache=${join(root, 'any', 'dir')}`], expectedErr: 'option "url" for type ossfs must not contain "," (character 9)' },
+    { type: 'glusterfs', opts: () => ['volume=gv0', `log-level=INFO,log-file=${join(root, 'any', 'log')}`], expectedErr: 'option "log-level" for type glusterfs must not contain "," (character 5)' },
+    { type: 'nfs', opts: () => ['share=/srv/nfs', 'timeo=600,sec=none'], expectedErr: 'option "timeo" for type nfs must not contain "," (character 4)' },
+  ])('refuses a mount option smuggled into a $type value at docker volume create', ({ type, opts, expectedErr }) => {
+    const refused = docker(['volume', 'create', '-d', E2E_PLUGIN, '-o', `type=${type}`, ...opts().flatMap((option) => ['-o', option]), 'smuggled']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`VolumeDriver.Create: create smuggled: ${expectedErr}`);
+    expect(existsSync(join(root, 'any'))).toBe(false);
+    expect(docker(['volume', 'inspect', 'smuggled']).status).not.toBe(0);
   });
 
   it('leaves it nowhere after remove: no file, log line or response', async () => {

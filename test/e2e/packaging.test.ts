@@ -115,7 +115,7 @@ describe('shipping volplex', () => {
       runWithVolume('managed-device', 'echo on-the-host > /data/d');
       expect(readFileSync(join(devices, 'app', 'd'), 'utf8')).toBe('on-the-host\n');
       const outside = docker(['volume', 'create', '-d', plugin, '-o', 'device=/etc', 'managed-outside']);
-      expect(outside.stderr).toContain('device /etc is outside the allowed roots: /srv');
+      expect(outside.stderr).toContain('device "/etc" is outside the allowed roots: /srv');
       dockerOk(['volume', 'create', '-d', plugin, '-o', 'type=s3fs', '-o', `bucket=${s3.bucket}`, 'managed-s3']);
       runWithVolume('managed-local', 'echo from-plugin > /data/p');
       expect(runWithVolume('managed-local', 'cat /data/p')).toBe('from-plugin');

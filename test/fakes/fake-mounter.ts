@@ -1,33 +1,37 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 
 import { VolplexError } from '../../src/core/errors.js';
 import type { Ownership, PathKind } from '../../src/system/mount-probe.js';
 import type { MountEntry } from '../../src/system/mountinfo.js';
 import type { CommandRunner, RunOptions } from '../../src/system/command-runner.js';
-import type { InspectOptions, MountCheck, Mounter } from '../../src/system/mounter.js';
+import type { FileIdentity, InspectOptions, MountCheck, Mounter } from '../../src/system/mounter.js';
 
 export type MounterAction =
   | { readonly op: 'mount'; readonly source: string; readonly target: string; readonly fstype: string; readonly options: readonly string[] }
   | { readonly op: 'unmount'; readonly target: string; readonly lazy: boolean }
   | { readonly op: 'abandon'; readonly target: string };
 
+type FakeEntry = MountEntry & { stale: boolean; bound?: FileIdentity };
+
 /**
  * An in-memory mount table with a log of every action, and failures scripted by the test.
  * Paths are looked at with node:fs (tests use plain directories), except below a mount
- * marked stale, which does not answer.
+ * marked stale, which does not answer. A bind mount resolves its source when it is made, as
+ * the kernel does: identify(target) then answers with that directory's identity.
  */
 export class FakeMounter implements Mounter {
   public readonly actions: MounterAction[] = [];
   public stuckProbes = 0;
   /** Runs the FUSE clients of mountWithClient. */
   public readonly runner: CommandRunner | undefined;
+  readonly #table = new Map<string, FakeEntry>();
+  readonly #beforeMount: (() => void)[] = [];
+  readonly #mountFailures: Error[] = [];
+  readonly #unmountFailures: Error[] = [];
 
   public constructor(runner?: CommandRunner) {
     this.runner = runner;
   }
-  readonly #table = new Map<string, MountEntry & { stale: boolean }>();
-  readonly #mountFailures: Error[] = [];
-  readonly #unmountFailures: Error[] = [];
 
   public get mountCount(): number {
     return this.#table.size;
@@ -45,6 +49,11 @@ export class FakeMounter implements Mounter {
   /** The next unmount() calls (lazy or not) reject with these errors, in order. */
   public failNextUnmount(...errors: Error[]): void {
     this.#unmountFailures.push(...errors);
+  }
+
+  /** Runs task inside the next mount() call, before the source is resolved (a race staged by the test). */
+  public beforeNextMount(task: () => void): void {
+    this.#beforeMount.push(task);
   }
 
   /** Simulates a dead server or FUSE process behind a mount. */
@@ -70,7 +79,18 @@ export class FakeMounter implements Mounter {
     if (this.#table.has(target)) {
       throw new Error(`fake mounter: ${target} is already mounted`);
     }
-    this.#table.set(target, { source, mountPoint: target, device: '0:0', root: '/', fsType: fstype, options: options.join(','), stale: false });
+    this.#beforeMount.shift()?.();
+    const bound = options.includes('bind') ? await stat(source).then(({ dev, ino }) => ({ dev, ino })) : undefined;
+    this.#table.set(target, { source, mountPoint: target, device: '0:0', root: '/', fsType: fstype, options: options.join(','), stale: false, ...(bound === undefined ? {} : { bound }) });
+  }
+
+  public async identify(path: string): Promise<FileIdentity> {
+    const bound = this.#table.get(path)?.bound;
+    if (bound !== undefined) {
+      return bound;
+    }
+    const { dev, ino } = await stat(path);
+    return { dev, ino };
   }
 
   /** The client "mounts" target like mount() does; the runner is the real or scripted one the test gave. */
@@ -119,9 +139,23 @@ export class FakeMounter implements Mounter {
     await mkdir(path, { recursive: true, mode: ownership.mode ?? 0o755 });
   }
 
+  public async openDirectory(path: string): Promise<FileIdentity & { readonly path: string }> {
+    this.#assertAnswers(path);
+    const found = await lstat(path);
+    if (!found.isDirectory()) {
+      throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
+    }
+    return { path, dev: found.dev, ino: found.ino };
+  }
+
   public async realpath(path: string): Promise<string | undefined> {
     this.#assertAnswers(path);
-    return realpath(path).catch(() => undefined);
+    return realpath(path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    });
   }
 
   #assertAnswers(path: string): void {

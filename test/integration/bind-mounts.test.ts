@@ -3,10 +3,9 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 
-import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createRealHarness, type Harness } from '../support/harness.js';
 
 const mountsBelow = async (root: string): Promise<string[]> =>
   (await readMountinfo()).filter((entry) => entry.mountPoint.startsWith(`${root}/`)).map((entry) => entry.mountPoint);
@@ -16,7 +15,7 @@ describe('local volumes with real bind mounts (root)', () => {
   let device: string;
 
   beforeEach(() => {
-    harness = createHarness({ mounter: new LinuxMounter(new ExecaCommandRunner(10)) });
+    harness = createRealHarness();
     device = join(harness.root, 'devices', 'app');
     mkdirSync(device, { recursive: true });
     writeFileSync(join(device, 'hello'), 'from the host');

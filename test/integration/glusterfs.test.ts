@@ -4,10 +4,9 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { createHarness, type ConfigOverrides, type Harness } from '../support/harness.js';
+import { createRealHarness, type ConfigOverrides, type Harness } from '../support/harness.js';
 import { fuseClients } from '../support/processes.js';
 import { glusterService } from '../support/services.js';
 
@@ -20,8 +19,7 @@ const glusterMountsBelow = async (root: string): Promise<string[]> =>
 describe('glusterfs volumes against a real glusterd', () => {
   let harness: Harness<LinuxMounter>;
   const make = (config: ConfigOverrides = {}): Harness<LinuxMounter> =>
-    createHarness({
-      mounter: new LinuxMounter(new ExecaCommandRunner(COMMAND_TIMEOUT)),
+    createRealHarness({
       config: { commandTimeout: COMMAND_TIMEOUT, backends: { glusterfs: { servers: [gluster.server], mountOptions: ['log-level=WARNING'] } }, ...config },
     });
 

@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 
-import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
 import { kernelSupports } from '../../src/system/preflight.js';
 import { CLI } from '../support/daemon.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createRealHarness, type Harness } from '../support/harness.js';
 import { nfsService } from '../support/services.js';
 
 const nfs = nfsService();
@@ -23,7 +22,7 @@ if (!kernelHasNfs) {
 describe('nfs volumes against a real NFS server (nfs-ganesha)', () => {
   let harness: Harness<LinuxMounter> | undefined;
   const make = (): Harness<LinuxMounter> =>
-    createHarness({ mounter: new LinuxMounter(new ExecaCommandRunner(COMMAND_TIMEOUT)), runner: new ExecaCommandRunner(COMMAND_TIMEOUT), config: { commandTimeout: COMMAND_TIMEOUT, backends: { nfs: { server: nfs.server, version: '4.1', mountOptions: ['hard'] } } } });
+    createRealHarness({ config: { commandTimeout: COMMAND_TIMEOUT, backends: { nfs: { server: nfs.server, version: '4.1', mountOptions: ['hard'] } } } });
 
   afterEach(() => {
     harness?.close();

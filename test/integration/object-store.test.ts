@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 
 import { MountRefcounter } from '../../src/core/mount-refcounter.js';
-import { ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
 import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import { readMountinfo } from '../../src/system/mountinfo.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createRealHarness, type Harness } from '../support/harness.js';
 import { fuseClients } from '../support/processes.js';
 import { s3Service } from '../support/services.js';
 
@@ -26,10 +25,7 @@ describe('s3fs and ossfs volumes against a real S3-compatible server', () => {
   let harness: Harness<LinuxMounter>;
   const runDir = (): string => join(harness.config.stateDir, 'run');
   const make = (keyId = s3.keyId, secret = s3.keySecret): Harness<LinuxMounter> => {
-    const runner = new ExecaCommandRunner(COMMAND_TIMEOUT);
-    return createHarness({
-      mounter: new LinuxMounter(runner),
-      runner,
+    return createRealHarness({
       config: {
         commandTimeout: COMMAND_TIMEOUT,
         credentials: { lab: { accessKeyId: keyId, accessKeySecret: secret } },

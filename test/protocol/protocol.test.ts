@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -133,16 +134,107 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
     it('refuses a body over the size limit with an Err', async () => {
       const response = await call('/VolumeDriver.Create', goJson({ Name: 'big', Opts: { device: 'x'.repeat(MAX_BODY_BYTES) } }));
       expect(response.status).toBe(413);
-      expect(response.body.Err).toContain('request rejected');
+      expect(response.body.Err).toBe(`request rejected: the body is larger than the limit of ${MAX_BODY_BYTES} bytes`);
     });
 
     it('answers an unknown endpoint with 404 and an Err', async () => {
       const response = await call('/VolumeDriver.Explode', goJson({}));
       expect(response.status).toBe(404);
-      expect(response.body.Err).toContain('unknown endpoint');
+      expect(response.body.Err).toContain('unknown endpoint POST "/VolumeDriver.Explode"');
     });
 
-    it('keeps serving after all of it', async () => {
+    it('answers a 5000-character device with InvalidParameter naming the option, not a 500', async () => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'longdev', Opts: { device: `/${'d'.repeat(4999)}` } }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toContain('create longdev: option "device" for type local must be at most 4095 characters long (it has 5000)');
+    });
+
+    it('answers a device path through a file with InvalidParameter (ENOTDIR), not a 500', async () => {
+      writeFileSync(join(harness.root, 'devices', 'plainfile'), '');
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'notdir', Opts: { device: join(harness.root, 'devices', 'plainfile', 'x') } }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toContain('runs through something that is not a directory (ENOTDIR)');
+    });
+
+    it.each([
+      ['a NUL byte', 'ab\u0000cd', 'invalid volume name "ab\\u0000cd"'],
+      ['a newline and an ANSI escape', 'a\n\u001b[2J', 'invalid volume name "a\\u000a\\u001b[2J"'],
+      ['a lone surrogate', 'a\ud800', 'invalid volume name "a\\ud800"'],
+    ])('shows a name with %s escaped, on one line', async (_desc, name, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: name, Opts: {} }));
+      expect(response.body.Err).toContain(expectedErr);
+      expect(response.body.Err).not.toMatch(/[\p{Cc}\p{Cs}]/u);
+    });
+
+    it.each([
+      ['s3fs url', { type: 's3fs', bucket: 'bucket1', url: 'http://h,use_cache=/any/dir' }, 'option "url" for type s3fs must not contain "," (character 9): the value goes into a comma-separated mount option list'],
+      ['ossfs url', { type: 'ossfs', bucket: 'bucket1', url: 'http://h,use_cache=/any/dir' }, 'option "url" for type ossfs must not contain "," (character 9)'],
+      ['ossfs umask', { type: 'ossfs', bucket: 'bucket1', umask: '022,allow_root' }, 'option "umask" for type ossfs must not contain "," (character 4)'],
+      ['glusterfs log-level', { type: 'glusterfs', volume: 'gv0', 'log-level': 'INFO,log-file=/any/log' }, 'option "log-level" for type glusterfs must not contain "," (character 5)'],
+      ['nfs timeo', { type: 'nfs', share: '/srv/nfs', timeo: '600,sec=none' }, 'option "timeo" for type nfs must not contain "," (character 4)'],
+      ['nfs proto', { type: 'nfs', share: '/srv/nfs', proto: 'tcp=udp' }, 'option "proto" for type nfs must not contain "=" (character 4)'],
+    ])('refuses a mount option smuggled into the %s with a 400 naming the option and the character', async (_desc, opts, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'smuggled', Opts: opts }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toContain(`create smuggled: ${expectedErr}`);
+      expect((await call('/VolumeDriver.Get', goJson({ Name: 'smuggled' }))).body.Err).toBe('volume "smuggled" not found');
+    });
+
+    it('never echoes a malformed body in the Err (it may hold a secret)', async () => {
+      const response = await call('/VolumeDriver.Create', 'xTOPSECRETx');
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toBe("request body is not valid JSON: Unexpected token 'x'");
+    });
+  });
+
+  describe('with HTTP that never reaches express', () => {
+    const exchange = (bytes: string): Promise<string> => rawExchange(harness.config.socket, bytes, /\}$/);
+    const parse = (reply: string): { status: number; contentType: string; body: Record<string, unknown> } => {
+      const [head = '', body = ''] = reply.split('\r\n\r\n');
+      return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]), contentType: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body: JSON.parse(body) as Record<string, unknown> };
+    };
+
+    it.each([
+      ['headers over Node\'s limit', `POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request rejected: its headers are larger than 16384 bytes'],
+      ['a malformed request line', 'POST /VolumeDriver.List HTTP/9.9\r\nHost: plugin\r\n\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['bytes that are not HTTP', '\u0000\u0001\u0002hello\r\n\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['a header name with a space', 'POST /VolumeDriver.List HTTP/1.1\r\nHo st: plugin\r\n\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['a broken chunked body', 'POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['both Transfer-Encoding and Content-Length', 'POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['an HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400, 'request rejected: malformed HTTP (HPE_'],
+      ['CONNECT', 'CONNECT plugin:80 HTTP/1.1\r\nHost: plugin\r\n\r\n', 405, 'request rejected: CONNECT is not part of the plugin protocol; every call is a POST'],
+      ['an Expect header other than 100-continue', 'POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nExpect: magic\r\nContent-Length: 0\r\n\r\n', 417, 'request rejected: cannot meet Expect: "magic"'],
+      ['an unsupported Content-Encoding', 'POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nContent-Encoding: compress\r\nContent-Length: 2\r\n\r\n{}', 415, 'request rejected: the body has a Content-Encoding volplex does not read'],
+      ['a GET', 'GET /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\n\r\n', 404, 'unknown endpoint GET "/VolumeDriver.List"'],
+    ])('answers %s with a JSON Err', async (_desc, bytes, status, expectedErr) => {
+      const reply = parse(await exchange(bytes));
+      expect(reply.status).toBe(status);
+      expect(reply.contentType).toMatch(/^application\/json/);
+      expect(String(reply.body.Err)).toContain(expectedErr);
+    });
+
+    it('answers a body cut off before its Content-Length with a JSON Err', async () => {
+      const socket = connect(harness.config.socket);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.write('POST /VolumeDriver.Create HTTP/1.1\r\nHost: plugin\r\nContent-Length: 100\r\n\r\n{"Name":');
+      setTimeout(() => socket.end(), 100);
+      await closed;
+      expect(parse(received)).toEqual(expect.objectContaining({ status: 400, body: { Err: expect.stringContaining('request rejected') as unknown } }));
+    });
+
+    it('serves a request without a Host header (Node would answer a bare 400)', async () => {
+      const body = goJson({});
+      const reply = parse(await exchange(`POST /VolumeDriver.List HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+      expect(reply.status).toBe(200);
+      expect(reply.body.Err).toBe('');
+    });
+  });
+
+  describe('after hostile input', () => {
+
+    it('keeps serving', async () => {
       expect((await call('/Plugin.Activate', '')).status).toBe(200);
     });
   });

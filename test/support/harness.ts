@@ -13,6 +13,8 @@ import { VolumeService } from '../../src/core/volume-service.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Store } from '../../src/store/store.js';
 import type { CommandRunner } from '../../src/system/command-runner.js';
+import { commandOutputDir, ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
+import { LinuxMounter } from '../../src/system/linux-mounter.js';
 import type { Mounter } from '../../src/system/mounter.js';
 import { MOUNTINFO_PATH, parseMountinfo } from '../../src/system/mountinfo.js';
 import { FakeHolderFinder } from '../fakes/fake-holder-finder.js';
@@ -109,4 +111,12 @@ export function createHarness<M extends Mounter = FakeMounter>(
       removeTempDir(root);
     },
   };
+}
+
+/** The real service over real mounts: LinuxMounter and ExecaCommandRunner, command output in the state dir as the daemon keeps it. */
+export function createRealHarness(options: { config?: ConfigOverrides } = {}): Harness<LinuxMounter> {
+  const root = makeTempDir('real');
+  const config = testConfig(root, options.config);
+  const runner = new ExecaCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir));
+  return createHarness({ root, mounter: new LinuxMounter(runner), runner, ...(options.config === undefined ? {} : { config: options.config }) });
 }

@@ -60,3 +60,27 @@ export function rawExchange(socketPath: string, bytes: string | Buffer, until: R
     socket.write(bytes);
   });
 }
+
+/**
+ * Writes raw bytes and returns what the server sent before it closed the connection. If it has
+ * not closed after `ms`, the client half-closes (as a client giving up would) and waits `ms` more.
+ */
+export function rawRequest(socketPath: string, bytes: string, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let received = '';
+    const halfClose = setTimeout(() => { socket.end(); }, ms);
+    const giveUp = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply and no close within ${2 * ms} ms; received ${JSON.stringify(received.slice(0, 200))}`));
+    }, 2 * ms);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('close', () => {
+      clearTimeout(halfClose);
+      clearTimeout(giveUp);
+      resolve(received);
+    });
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+  });
+}

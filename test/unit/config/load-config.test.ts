@@ -47,6 +47,13 @@ describe(loadConfig.name, () => {
     { desc: '[Error] bad list from env', text: '', env: { VOLPLEX_LOCAL_ALLOWED_ROOTS: '/srv,relative' }, expectedErr: 'backends.local.allowedRoots: must be a clean absolute path' },
     { desc: '[Error] YAML syntax', text: 'socket: [unclosed\n', env: {}, expectedErr: 'configuration' },
     { desc: '[Error] not a mapping', text: '- a\n- b\n', env: {}, expectedErr: 'the top level must be a mapping' },
+    { desc: '[Error] a gluster mount option smuggled into a configured one', text: 'backends:\n  glusterfs:\n    mountOptions: ["log-level=INFO,log-file=/etc/passwd"]\n', env: {}, expectedErr: 'backends.glusterfs.mountOptions: must be a list of mount.glusterfs options: log-level must not contain "," (character 5): the value goes into a comma-separated mount option list' },
+    { desc: '[Error] a stray "=" in a configured gluster option', text: 'backends:\n  glusterfs:\n    mountOptions: ["log-level=INFO=x"]\n', env: {}, expectedErr: 'log-level must not contain "=" (character 5)' },
+    { desc: '[Error] an unknown configured gluster option', text: 'backends:\n  glusterfs:\n    mountOptions: ["log-file=/etc/passwd"]\n', env: {}, expectedErr: '"log-file" is not an option here; valid: key=value among log-level, server-port' },
+    { desc: '[Error] an NFS mount option smuggled into a configured one', text: 'backends:\n  nfs:\n    mountOptions: ["timeo=600,sec=none"]\n', env: {}, expectedErr: 'backends.nfs.mountOptions: must be a list of NFS mount options: timeo must not contain "," (character 4)' },
+    { desc: '[Error] a configured NFS flag with a newline', text: 'backends:\n  nfs:\n    mountOptions: ["hard\\nsoft"]\n', env: {}, expectedErr: '"hard\\u000asoft" is not valid; valid: hard, soft' },
+    { desc: '[Error] the use_cache injection through a configured url', text: 'backends:\n  s3fs:\n    url: "http://h,use_cache=/any/dir"\n', env: {}, expectedErr: 'backends.s3fs.url: must be empty or an endpoint URL: it must not contain "," (character 9)' },
+    { desc: '[Error] a state dir that would split the client\'s options', text: 'stateDir: /srv/a,use_cache=/x\n', env: {}, expectedErr: 'stateDir: must be a clean absolute path: it must not contain "," (character 7)' },
     { desc: '[Error] mount root equal to state dir', text: 'stateDir: /srv/v\nmountRoot: /srv/v\n', env: {}, expectedErr: 'mountRoot must differ from stateDir' },
   ])('$desc', ({ text, env, expectedErr }) => {
     expect(() => loadConfig(file('bad.yaml', text), env)).toThrow(expectedErr);
@@ -76,6 +83,8 @@ describe('credential profiles', () => {
     { desc: '[Error] two secret sources', text: 'credentials:\n  lab: {accessKeyId: a, accessKeySecret: s, accessKeySecretEnv: X}\n', expectedErr: 'credentials.lab: needs exactly one of accessKeySecret, accessKeySecretFile, accessKeySecretEnv (found accessKeySecret, accessKeySecretEnv)' },
     { desc: '[Error] no key ID', text: 'credentials:\n  lab: {accessKeySecret: s}\n', expectedErr: 'credentials.lab.accessKeyId: must be a non-empty string' },
     { desc: '[Error] a typo', text: 'credentials:\n  lab: {accessKeyId: a, acessKeySecret: s}\n', expectedErr: 'credentials.lab.acessKeySecret: is not a profile field' },
+    { desc: '[Error] a key ID that would split the passwd line', text: 'credentials:\n  lab: {accessKeyId: "a:b", accessKeySecret: s}\n', expectedErr: 'credentials.lab.accessKeyId: must be printable ASCII without spaces or ":"' },
+    { desc: '[Error] an inline secret with a newline', text: 'credentials:\n  lab: {accessKeyId: a, accessKeySecret: "s\\nbucket:x:y"}\n', expectedErr: 'credentials.lab.accessKeySecret: must be printable ASCII without spaces (the value is not shown)' },
     { desc: '[Error] relative secret file', text: 'credentials:\n  lab: {accessKeyId: a, accessKeySecretFile: secret.txt}\n', expectedErr: 'credentials.lab.accessKeySecretFile: must be an absolute path' },
   ])('$desc', ({ text, expectedErr }) => {
     let message = '';

@@ -21,9 +21,14 @@ describe(GlusterfsDriver.name, () => {
       { desc: '[Error] no volume', opts: { type: 'glusterfs' }, expectedErr: 'option "volume" is required for type glusterfs' },
       { desc: '[Error] unknown option', opts: { type: 'glusterfs', volume: 'gv0', bukcet: 'x' }, expectedErr: 'unknown option "bukcet" for type glusterfs; valid: volume, servers, subdir, createSubdir, ro, log-level, server-port' },
       { desc: '[Error] subdir climbing out', opts: { type: 'glusterfs', volume: 'gv0', subdir: '../x' }, expectedErr: 'option "subdir" for type glusterfs must not contain ".."' },
-      { desc: '[Error] bad server', opts: { type: 'glusterfs', volume: 'gv0', servers: 'gfs1:bad host' }, expectedErr: 'option "servers" for type glusterfs must be host names or IPv4 addresses' },
-      { desc: '[Error] bad volume name', opts: { type: 'glusterfs', volume: 'gv/0' }, expectedErr: 'option "volume" for type glusterfs must be a gluster volume name' },
-      { desc: '[Error] bad mount option value', opts: { type: 'glusterfs', volume: 'gv0', 'log-level': 'LOUD' }, expectedErr: 'option "log-level" for type glusterfs must match' },
+      { desc: '[Error] bad server', opts: { type: 'glusterfs', volume: 'gv0', servers: 'gfs1:bad host' }, expectedErr: 'option "servers" for type glusterfs names "bad host", which is not a host name or IPv4 address' },
+      { desc: '[Error] bad volume name', opts: { type: 'glusterfs', volume: 'gv/0' }, expectedErr: 'option "volume" for type glusterfs must not contain "/" (character 3); valid: a gluster volume name' },
+      { desc: '[Error] a volume name that would be an argv option', opts: { type: 'glusterfs', volume: '-f' }, expectedErr: 'option "volume" for type glusterfs must be a gluster volume name' },
+      { desc: '[Error] bad mount option value', opts: { type: 'glusterfs', volume: 'gv0', 'log-level': 'LOUD' }, expectedErr: 'option "log-level" for type glusterfs must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, TRACE, NONE (got "LOUD")' },
+      { desc: '[Error] a second mount option smuggled into a value', opts: { type: 'glusterfs', volume: 'gv0', 'log-level': 'INFO,log-file=/etc/passwd' }, expectedErr: 'option "log-level" for type glusterfs must not contain "," (character 5): the value goes into a comma-separated mount option list' },
+      { desc: '[Error] a second mount option smuggled into the volume', opts: { type: 'glusterfs', volume: 'gv0,log-file=/etc/passwd' }, expectedErr: 'option "volume" for type glusterfs must not contain "," (character 4)' },
+      { desc: '[Error] a mount option smuggled into the servers', opts: { type: 'glusterfs', volume: 'gv0', servers: 'gfs1,log-file=/etc/passwd' }, expectedErr: 'option "servers" for type glusterfs must not contain "=" (character 14)' },
+      { desc: '[Error] a newline in the port', opts: { type: 'glusterfs', volume: 'gv0', 'server-port': '24007\nx' }, expectedErr: 'option "server-port" for type glusterfs must not contain "\\u000a" (character 6)' },
       { desc: '[Error] backup servers are not a free option', opts: { type: 'glusterfs', volume: 'gv0', 'backup-volfile-servers': 'x' }, expectedErr: 'unknown option "backup-volfile-servers"' },
     ])('$desc', async ({ opts, expectedErr }) => {
       harness = withDefaults();

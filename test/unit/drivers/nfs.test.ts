@@ -34,7 +34,12 @@ describe(NfsDriver.name, () => {
       { desc: '[Error] unknown version', opts: { type: 'nfs', share: '/x', version: '5' }, expectedErr: 'option "version" for type nfs must be one of 3, 4, 4.0, 4.1, 4.2' },
       { desc: '[Error] option outside the allow-list', opts: { type: 'nfs', share: '/x', vers: '3' }, expectedErr: 'unknown option "vers" for type nfs; valid: server, share, subdir, createSubdir, version, ro, timeo' },
       { desc: '[Error] hard and soft', opts: { type: 'nfs', share: '/x', soft: 'true' }, expectedErr: 'options "hard" and "soft" exclude each other for type nfs' },
-      { desc: '[Error] bad nconnect', opts: { type: 'nfs', share: '/x', nconnect: '99' }, expectedErr: 'option "nconnect" for type nfs must match' },
+      { desc: '[Error] bad nconnect', opts: { type: 'nfs', share: '/x', nconnect: '99' }, expectedErr: 'option "nconnect" for type nfs must be a whole number from 1 to 16 (got "99")' },
+      { desc: '[Error] a second mount option smuggled into timeo', opts: { type: 'nfs', share: '/x', timeo: '600,sec=none' }, expectedErr: 'option "timeo" for type nfs must not contain "," (character 4): the value goes into a comma-separated mount option list' },
+      { desc: '[Error] a mount option smuggled into proto', opts: { type: 'nfs', share: '/x', proto: 'tcp,nosuid=0' }, expectedErr: 'option "proto" for type nfs must not contain "," (character 4)' },
+      { desc: '[Error] a server that would be an argv option', opts: { type: 'nfs', share: '/x', server: '-vvv' }, expectedErr: 'option "server" for type nfs must be a host name or IPv4 address' },
+      { desc: '[Error] a mount option smuggled into the server', opts: { type: 'nfs', share: '/x', server: 'h,vers=2' }, expectedErr: 'option "server" for type nfs must not contain "," (character 2)' },
+      { desc: '[Error] a newline in the share', opts: { type: 'nfs', share: '/x\n/y' }, expectedErr: 'option "share" for type nfs must not contain "\\u000a" (character 3)' },
     ])('$desc', async ({ opts, expectedErr }) => {
       harness = make();
       await expect(harness.service.create('web', opts)).rejects.toThrow(expectedErr);

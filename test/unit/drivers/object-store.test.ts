@@ -36,7 +36,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
   const argvFor = (binary: string, source: string, target: string, options: string[]): string[] => {
     const run = join(harness.config.stateDir, 'run', basename(target));
     const fixed = [`passwd_file=${run}.passwd`, `url=${options.shift() ?? ''}`, `logfile=${run}.${binary === 's3fs' ? 's3fs' : 'ossfs'}.log`, 'dbglevel=err', 'connect_timeout=3', 'retries=2'];
-    return [binary, source, target, ...[...fixed, ...options].flatMap((option) => ['-o', option])];
+    return [binary, ...[...fixed, ...options].flatMap((option) => ['-o', option]), source, target];
   };
 
   afterEach(() => {
@@ -92,12 +92,13 @@ describe('object store drivers (s3fs, ossfs)', () => {
       expect(runner.calls[0]?.options.providedBy).toContain("install Aliyun's ossfs release");
     });
 
-    it('accepts the legacy ak_id/ak_secret options and masks them in Status', async () => {
+    it('accepts the legacy ak_id/ak_secret options and never shows either in Status', async () => {
       harness = make();
       await harness.service.create('legacy', { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'LEGACYID', ak_secret: SECRET });
       const view = harness.service.get('legacy');
       expect(JSON.stringify(view)).not.toContain(SECRET);
-      expect(view.status).toEqual(expect.objectContaining({ credentials: 'inline key LEGACYID', bucket: 'media' }));
+      expect(view.status).toEqual(expect.objectContaining({ credentials: 'inline key (-o ak_id, -o ak_secret)', bucket: 'media' }));
+      expect(JSON.stringify(view)).not.toContain('LEGACYID');
     });
   });
 
@@ -106,7 +107,13 @@ describe('object store drivers (s3fs, ossfs)', () => {
       { desc: '[Error] unknown profile', opts: { type: 's3fs', bucket: 'backups', credentials: 'prod' }, expectedErr: 'credentials profile "prod" is not defined in the configuration; defined: lab' },
       { desc: '[Error] no url', opts: { type: 'ossfs', bucket: 'media', credentials: 'lab' }, expectedErr: 'option "url" is required for type ossfs: no default is configured in backends.ossfs.url' },
       { desc: '[Error] no credentials', opts: { type: 'ossfs', bucket: 'media', url: URL }, expectedErr: 'no credentials for type ossfs: give -o credentials=<profile> (defined: lab) or set backends.ossfs.credentials' },
-      { desc: '[Error] bad bucket', opts: { type: 's3fs', bucket: 'Bad_Bucket' }, expectedErr: 'option "bucket" for type s3fs must be a bucket name' },
+      { desc: '[Error] bad bucket', opts: { type: 's3fs', bucket: 'Bad_Bucket' }, expectedErr: 'option "bucket" for type s3fs must not contain "B" (character 1); valid: a bucket name' },
+      { desc: '[Error] a bucket that would be an argv option', opts: { type: 's3fs', bucket: '-oallow-root' }, expectedErr: 'option "bucket" for type s3fs must be a bucket name' },
+      { desc: '[Error] the use_cache injection through url (s3fs)', opts: { type: 's3fs', bucket: 'media', url: 'http://h,use_cache=/any/dir' }, expectedErr: 'option "url" for type s3fs must not contain "," (character 9): the value goes into a comma-separated mount option list; valid: an http:// or https:// URL' },
+      { desc: '[Error] the use_cache injection through url (ossfs)', opts: { type: 'ossfs', bucket: 'media', url: 'https://oss.example.com,use_cache=/any/dir', credentials: 'lab' }, expectedErr: 'option "url" for type ossfs must not contain "," (character 24): the value goes into a comma-separated mount option list' },
+      { desc: '[Error] an injection through a tuning number', opts: { type: 'ossfs', bucket: 'media', url: URL, credentials: 'lab', uid: '0,use_cache=/any/dir' }, expectedErr: 'option "uid" for type ossfs must not contain "," (character 2)' },
+      { desc: '[Error] a second passwd line through ak_secret', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'ID', ak_secret: `${SECRET}\nother:ID:KEY` }, expectedErr: 'option "ak_secret" for type ossfs is not valid (the value is sensitive and not shown); valid: printable ASCII without spaces' },
+      { desc: '[Error] a ":" in ak_id, which would split the passwd line', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_id: 'ID:x', ak_secret: SECRET }, expectedErr: 'option "ak_id" for type ossfs is not valid (the value is sensitive and not shown)' },
       { desc: '[Error] half an inline key', opts: { type: 'ossfs', bucket: 'media', url: URL, ak_secret: SECRET }, expectedErr: 'options "ak_id" and "ak_secret" go together' },
       { desc: '[Error] inline keys on s3fs', opts: { type: 's3fs', bucket: 'media', ak_secret: SECRET }, expectedErr: 'unknown option "ak_secret" for type s3fs' },
       { desc: '[Error] a typo', opts: { type: 's3fs', bucket: 'media', bukcet: 'x' }, expectedErr: 'unknown option "bukcet" for type s3fs; valid: bucket, prefix, url, credentials, ro, uid, gid, umask, allow_other' },
@@ -116,6 +123,17 @@ describe('object store drivers (s3fs, ossfs)', () => {
       expect(failure).toBeInstanceOf(VolplexError);
       expect((failure as Error).message).toContain(expectedErr);
       expect((failure as Error).message).not.toContain(SECRET);
+    });
+
+    it('refuses a secret file whose secret would add a line to the passwd file, without showing it', async () => {
+      harness = make();
+      const file = join(secrets, 'two-lines');
+      writeFileSync(file, `${SECRET}\nother-bucket:ID:KEY\n`, { mode: 0o600 });
+      harness.close();
+      harness = make({ multi: { accessKeyId: 'ID', accessKeySecretFile: file } });
+      const failure = await harness.service.create('x1', { type: 's3fs', bucket: 'backups', credentials: 'multi' }).then(() => new Error('created'), (error: unknown) => error as Error);
+      expect(failure.message).toBe(`create x1: credentials profile "multi": the secret in file ${file} is not valid (not shown); valid: printable ASCII without spaces`);
+      expect(failure.message).not.toContain(SECRET);
     });
 
     it('names an unreadable secret file without its contents', async () => {

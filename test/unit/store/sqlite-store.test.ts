@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -27,6 +27,27 @@ describe(SqliteStore.name, () => {
       expect(statSync(join(stateDir, STORE_FILE + suffix)).mode & 0o777).toBe(0o600);
     }
     store.close();
+  });
+
+  it('keeps no trace of a removed volume\'s options in the database, its WAL or its shared memory file', () => {
+    const canary = `CANARY-${'5e1f0c'.repeat(4)}`;
+    const filesHolding = (text: string): string[] =>
+      ['', '-wal', '-shm'].map((suffix) => join(stateDir, STORE_FILE + suffix)).filter((file) => existsSync(file) && readFileSync(file).includes(Buffer.from(text)));
+    const store = new SqliteStore(stateDir);
+    store.insertVolume({ name: 'keep', type: 'local', options: { device: '/srv/keep' }, createdAt: '2026-01-01T00:00:00.000Z' });
+    store.insertVolume({ name: 'secret', type: 'ossfs', options: { bucket: 'b', ak_id: 'ID', ak_secret: canary }, createdAt: '2026-01-01T00:00:00.000Z' });
+    // Mount and unmount rewrite the row (backend_key), leaving old copies of it behind in pages and WAL frames.
+    for (let round = 0; round < 20; round += 1) {
+      store.addReference('secret', `id-${round}`, 'ossfs:k');
+      store.releaseReference('secret', `id-${round}`);
+    }
+    expect(filesHolding(canary)).not.toEqual([]);
+    store.deleteVolume('secret');
+    expect(filesHolding(canary)).toEqual([]);
+    expect(filesHolding('/srv/keep')).not.toEqual([]);
+    expect(store.getVolume('keep')?.options).toEqual({ device: '/srv/keep' });
+    store.close();
+    expect(filesHolding(canary)).toEqual([]);
   });
 
   it('records its schema version and refuses a newer one', () => {

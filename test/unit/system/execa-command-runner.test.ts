@@ -1,13 +1,34 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 
 import { VolplexError } from '../../../src/core/errors.js';
 import { ExecaCommandRunner } from '../../../src/system/execa-command-runner.js';
+import { makeTempDir, removeTempDir } from '../../support/harness.js';
 
 // The real seam against real programs: the one place execa is used.
 describe(ExecaCommandRunner.name, () => {
-  const runner = new ExecaCommandRunner(2);
+  const root = makeTempDir('runner');
+  const outputDir = join(root, 'state', 'tmp');
+  const runner = new ExecaCommandRunner(2, outputDir);
+
+  afterAll(() => { removeTempDir(root); });
+
+  it('keeps command output in its own 0700 directory while the command runs, and nothing after', async () => {
+    const { stdout } = await runner.run('ls', ['-A', outputDir]);
+    expect(stdout.split('\n').filter((name) => name !== '').map((name) => name.replace(/^cmd-[0-9a-f-]{36}/, 'cmd-UUID')).sort()).toEqual(['cmd-UUID.err', 'cmd-UUID.out']);
+    expect(statSync(outputDir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(outputDir)).toEqual([]);
+  });
+
+  it('empties its directory when it is made: files a killed daemon left go at start-up', () => {
+    const dir = join(root, 'left-behind');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'cmd-1.out'), 'secret output');
+    new ExecaCommandRunner(2, dir);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it('returns the output of a successful command, run without a shell', async () => {
     await expect(runner.run('echo', ['a;b', '$HOME'])).resolves.toEqual({ stdout: 'a;b $HOME\n', stderr: '' });
@@ -31,14 +52,18 @@ describe(ExecaCommandRunner.name, () => {
     const started = Date.now();
     await expect(runner.run('sh', ['-c', `sleep ${marker} & sleep ${marker}; true`])).rejects.toThrow('did not finish within 2 s and was killed');
     expect(Date.now() - started).toBeLessThan(10_000);
-    const survivors = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    const survivors = (): string[] => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`;
       } catch {
         return false;
       }
     });
-    expect(survivors).toEqual([]);
+    // A process SIGKILLed on a busy machine shows in /proc for a moment while the kernel tears it down.
+    for (let waited = 0; survivors().length > 0 && waited < 3000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(survivors()).toEqual([]);
   });
 
   it('does not wait for a daemon that keeps the output open', async () => {

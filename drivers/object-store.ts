@@ -206,9 +206,11 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     if (answer.outcome === 'timeout' && !hasVerdict(log)) {
       throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.config.commandTimeout} s`);
     }
-    throw explainFailure(log, answer.outcome === 'failed' ? answer : { message: 'the client gave up' }, facts);
+    throw explainFailure(log, answer.outcome === 'failed' ? answer : { message: CLIENT_GAVE_UP }, facts);
   }
 }
+
+const CLIENT_GAVE_UP = 'the client gave up';
 
 const VERDICT = /_check_service\(\d+\): ([^\n]*?)(?:\(host=[^)]*\))? - result of checking service/;
 
@@ -265,6 +267,10 @@ export function explainFailure(log: string, error: { readonly message: string },
   if (verdict?.startsWith('unable to connect') === true) {
     return new VolplexError('Unavailable', `endpoint ${facts.url} is not reachable`);
   }
-  const detail = verdict ?? log.split('\n').filter((line) => /\[(ERR|CRT)\]/.test(line)).pop()?.replace(/^\S+ \[(ERR|CRT)\] /, '') ?? error.message;
-  return new VolplexError('System', `${facts.type} mount of bucket ${facts.bucket} failed: ${detail}`);
+  // An error line, not the client's note that it changed its own log level.
+  const lastError = log.split('\n').filter((line) => /\[(ERR|CRT)\] /.test(line) && !line.includes('LowSetLogLevel')).pop()?.replace(/^\S+ \[(ERR|CRT)\] /, '');
+  if (verdict === undefined && error.message === CLIENT_GAVE_UP) {
+    return new VolplexError('Unavailable', `${facts.type} mount of bucket ${facts.bucket} did not answer: the client exited before its check of ${facts.url} finished${lastError === undefined ? '' : ` (${lastError})`}`);
+  }
+  return new VolplexError('System', `${facts.type} mount of bucket ${facts.bucket} failed: ${verdict ?? lastError ?? error.message}`);
 }

@@ -19,7 +19,7 @@ export interface HolderFacts {
   readonly trigger: HolderCheckTrigger;
   /** For trigger 'mount': the ID dockerd is mounting again. */
   readonly mountId?: string;
-  /** Rows changed after this moment (ms) are left alone, except the mountId's and at Remove. */
+  /** Rows changed after this moment (ms) are left alone, except the mountId's. */
   readonly changedBefore: number;
 }
 
@@ -27,7 +27,9 @@ export interface HolderFacts {
  * The references no live container can account for, under rules that never drop one a
  * running container holds:
  * - at Remove with no holder at all, every reference is stale (dockerd has already refused
- *   the Remove if any container of its own, running or not, still uses the volume);
+ *   the Remove if any container of its own, running or not, still uses the volume), but for
+ *   one changed within the grace: a client that just mounted is refused the Remove, as
+ *   the protocol says, until it unmounts;
  * - otherwise only references counted before dockerd's current lifetime can be stale (it
  *   will send Unmount for what it mounted itself), and only as many as exceed the holders:
  *   mount IDs are not container IDs, so each holder may account for any of them. The ID being
@@ -37,7 +39,9 @@ export interface HolderFacts {
  */
 export function staleReferences(rows: readonly MountReference[], facts: HolderFacts): StaleReference[] {
   if (facts.trigger === 'remove' && facts.holders === 0) {
-    return rows.map((row) => ({ id: row.id, lifetime: row.lifetime, count: row.count, reason: 'no running container holds the volume, and dockerd asked to remove it' }));
+    return rows
+      .filter((row) => row.changedAt <= facts.changedBefore)
+      .map((row) => ({ id: row.id, lifetime: row.lifetime, count: row.count, reason: 'no running container holds the volume, and dockerd asked to remove it' }));
   }
   const prior = rows.filter((row) => row.lifetime < facts.lifetime);
   const priorCount = prior.reduce((sum, row) => sum + row.count, 0);

@@ -3,7 +3,8 @@ import type { CommandResult, CommandRunner, RunningCheck, RunOptions } from '../
 /**
  * Records every command at the runner seam. Bind mounts and umounts (local paths, cheap,
  * safe under a test root) really run through `real`; every other command (FUSE clients,
- * network mounts, showmount) is answered as a success without running, so a fuzz run can
+ * network mounts, showmount) is answered as a success without running (a FUSE client's
+ * target is bound onto itself, as the client would have mounted it), so a fuzz run can
  * mount any backend without its server and still see each argv volplex would run.
  */
 export class RecordingRunner implements CommandRunner {
@@ -18,6 +19,12 @@ export class RecordingRunner implements CommandRunner {
     this.calls.push([file, ...args]);
     if (file === 'umount' || (file === 'mount' && !args.includes('-t'))) {
       return this.#real.run(file, args, options);
+    }
+    const target = args.at(-1);
+    if (file !== 'mount' && file !== 'showmount' && target?.startsWith('/') === true) {
+      // A FUSE client mounts its last argument itself: a bind of that directory onto itself
+      // stands for the mount it would have made, so the mount table lists it as for real.
+      await this.#real.run('mount', ['--bind', '--', target, target]);
     }
     return { stdout: '', stderr: '' };
   }

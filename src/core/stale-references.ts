@@ -19,7 +19,7 @@ export interface HolderFacts {
   readonly trigger: HolderCheckTrigger;
   /** For trigger 'mount': the ID dockerd is mounting again. */
   readonly mountId?: string;
-  /** Rows changed after this moment (ms) are left alone, except the mountId's. */
+  /** Rows of this lifetime changed after this moment (ms) are left alone; so are older rows, except the mountId's and at Remove. */
   readonly changedBefore: number;
 }
 
@@ -28,8 +28,9 @@ export interface HolderFacts {
  * running container holds:
  * - at Remove with no holder at all, every reference is stale (dockerd has already refused
  *   the Remove if any container of its own, running or not, still uses the volume), but for
- *   one changed within the grace: a client that just mounted is refused the Remove, as
- *   the protocol says, until it unmounts;
+ *   one of this lifetime changed within the grace: a client that just mounted is refused the
+ *   Remove, as the protocol says, until it unmounts. One counted before dockerd restarted
+ *   goes whatever its age: no container of the old lifetime can still be starting;
  * - otherwise only references counted before dockerd's current lifetime can be stale (it
  *   will send Unmount for what it mounted itself), and only as many as exceed the holders:
  *   mount IDs are not container IDs, so each holder may account for any of them. The ID being
@@ -40,7 +41,7 @@ export interface HolderFacts {
 export function staleReferences(rows: readonly MountReference[], facts: HolderFacts): StaleReference[] {
   if (facts.trigger === 'remove' && facts.holders === 0) {
     return rows
-      .filter((row) => row.changedAt <= facts.changedBefore)
+      .filter((row) => row.lifetime < facts.lifetime || row.changedAt <= facts.changedBefore)
       .map((row) => ({ id: row.id, lifetime: row.lifetime, count: row.count, reason: 'no running container holds the volume, and dockerd asked to remove it' }));
   }
   const prior = rows.filter((row) => row.lifetime < facts.lifetime);

@@ -21,7 +21,8 @@ describe(staleReferences.name, () => {
     { desc: 'an old row counted twice loses only the excess', rows: [row('A', 1, 3)], facts: { holders: 1 }, dropped: ['A@1×2'] },
     { desc: '[never] an old reference changed within the grace stays (its container may be starting)', rows: [row('A', 1, 1, NOW - 1000)], facts: { holders: 0 }, dropped: [] },
     { desc: 'at Remove with no holder every reference goes, this lifetime\'s too', rows: [row('A', 1), row('B', 2)], facts: { holders: 0, trigger: 'remove' }, dropped: ['A@1×1', 'B@2×1'] },
-    { desc: '[never] at Remove a reference changed within the grace stays: the Remove is refused, as the protocol says', rows: [row('A', 1), row('B', 2, 1, NOW)], facts: { holders: 0, trigger: 'remove' }, dropped: ['A@1×1'] },
+    { desc: '[never] at Remove a reference of this lifetime changed within the grace stays: the Remove is refused, as the protocol says', rows: [row('A', 1), row('B', 2, 1, NOW)], facts: { holders: 0, trigger: 'remove' }, dropped: ['A@1×1'] },
+    { desc: 'at Remove with no holder a reference from before the restart goes, however recent (dockerd lost its container)', rows: [row('A', 1, 1, NOW)], facts: { holders: 0, trigger: 'remove' }, dropped: ['A@1×1'] },
     { desc: '[never] at Remove a held volume keeps its held references', rows: [row('A', 1), row('B', 2)], facts: { holders: 1, trigger: 'remove' }, dropped: [] },
     { desc: 'at Remove with a holder, old references beyond the holders go', rows: [row('A', 1), row('B', 1)], facts: { holders: 1, trigger: 'remove' }, dropped: ['A@1×1'] },
     {

@@ -11,6 +11,7 @@ import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { VolumeLocks } from '../core/volume-locks.js';
+import { VolumeCatalog } from '../core/volume-catalog.js';
 import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -55,6 +56,7 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind<HolderFinder>(TOKENS.holderFinder).toConstantValue(overrides.holderFinder ?? createHolderFinder(config, mountTable));
   container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(NO_HOLDER_CHECK_RECORDER);
   container.bind(DriverRegistry).toSelf();
+  container.bind(VolumeCatalog).toSelf();
   container.bind(VolumeLocks).toSelf();
   container.bind(HolderReconciler).toSelf();
   container.bind(MountRefcounter).toSelf();

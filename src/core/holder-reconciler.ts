@@ -11,6 +11,7 @@ import { HolderCheckSchedule } from './holder-check-schedule.js';
 import { HolderFindings } from './holder-findings.js';
 import { MountRefcounter } from './mount-refcounter.js';
 import { staleReferences, type HolderCheckTrigger, type HolderFacts } from './stale-references.js';
+import { VolumeCatalog } from './volume-catalog.js';
 import { locateVolumes } from './volume-locations.js';
 import { VolumeLocks } from './volume-locks.js';
 
@@ -45,6 +46,7 @@ export class HolderReconciler {
   readonly #recorder: HolderCheckRecorder;
   readonly #config: LiveConfig;
   readonly #schedule: HolderCheckSchedule;
+  readonly #catalog: VolumeCatalog;
   #queue: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> = Promise.resolve();
 
@@ -57,7 +59,9 @@ export class HolderReconciler {
     @inject(TOKENS.config) config: LiveConfig,
     @inject(TOKENS.logger) log: Logger,
     @inject(TOKENS.holderCheckRecorder) recorder: HolderCheckRecorder,
+    @inject(VolumeCatalog) catalog: VolumeCatalog,
   ) {
+    this.#catalog = catalog;
     this.#store = store;
     this.#refcounter = refcounter;
     this.#registry = registry;
@@ -189,7 +193,7 @@ export class HolderReconciler {
   }
 
   #locate(names: readonly string[]): VolumeLocation[] {
-    return locateVolumes(this.#store, this.#registry, this.#config.current.mountRoot, names);
+    return locateVolumes(this.#store, this.#catalog, names);
   }
 
   #graceMs(): number {

@@ -1,19 +1,16 @@
 import { mkdir, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { inject, injectable } from 'inversify';
 
 import { TOKENS } from '../app/tokens.js';
 import { quote } from '../base/quote.js';
-import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReleaseResult, Store } from '../store/store.js';
 import type { MountCheck, Mounter } from '../system/mounter.js';
-import { backendKey, backendTarget } from './backend-key.js';
 import type { MountPlan, Volume, VolumeDriver } from './driver.js';
 import { errnoCode, VolplexError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { StaleReference } from './stale-references.js';
+import { VolumeCatalog, type ResolvedVolume } from './volume-catalog.js';
 
 /** Probes of a health round that run at once (each in its own child). */
 const HEALTH_ROUND_PARALLELISM = 8;
@@ -50,24 +47,18 @@ export class MountRefcounter {
   readonly #store: Store;
   readonly #mounter: Mounter;
   readonly #log: Logger;
-  readonly #mountRoot: string;
+  readonly #catalog: VolumeCatalog;
 
   public constructor(
     @inject(TOKENS.store) store: Store,
     @inject(TOKENS.mounter) mounter: Mounter,
     @inject(TOKENS.logger) log: Logger,
-    @inject(TOKENS.config) config: LiveConfig,
+    @inject(VolumeCatalog) catalog: VolumeCatalog,
   ) {
     this.#store = store;
     this.#mounter = mounter;
     this.#log = log;
-    // mountRoot is fixed at start (FIXED_SETTINGS): reading it once is reading it at use time.
-    this.#mountRoot = config.current.mountRoot;
-  }
-
-  /** The volume's Mountpoint, whether or not it is mounted now; `heldKey` is the backend it holds, if any. */
-  public mountpointOf(type: string, plan: MountPlan, heldKey: string | null): string {
-    return this.#placement(type, plan, heldKey).mountpoint;
+    this.#catalog = catalog;
   }
 
   /**
@@ -75,9 +66,9 @@ export class MountRefcounter {
    * (or healing it if its server or FUSE process died). Returns the Mountpoint. On
    * failure nothing is counted and no mount or directory it made is left.
    */
-  public async acquire(volume: Volume, driver: VolumeDriver, id: string): Promise<string> {
-    const plan = driver.plan(volume);
-    const { key, target, mountpoint } = this.#placement(driver.type, plan, this.#store.usage(volume.name).backendKey);
+  public async acquire(resolved: ResolvedVolume, id: string): Promise<string> {
+    const { volume, driver, plan } = resolved;
+    const { key, target, mountpoint } = this.#catalog.placement(resolved, this.#store.usage(volume.name).backendKey);
     await this.#backendLocks.run(key, async () => {
       await this.#ensureBackend(volume, driver, target);
       try {
@@ -118,14 +109,14 @@ export class MountRefcounter {
     await this.#backendLocks.run(key, async () => {
       const result = release();
       if (result.released && result.backendUsers === 0) {
-        await this.#unmountBackend(backendTarget(this.#mountRoot, key), driver);
+        await this.#unmountBackend(this.#catalog.target(key), driver);
       }
     });
   }
 
   /** The last probe's finding for a held backend, with when it last answered. */
   public healthOf(key: string): BackendHealth {
-    const record = this.#health.get(backendTarget(this.#mountRoot, key));
+    const record = this.#health.get(this.#catalog.target(key));
     if (record === undefined) {
       return { health: 'unknown' };
     }
@@ -151,7 +142,7 @@ export class MountRefcounter {
   }
 
   async #probeAll(): Promise<void> {
-    const targets = [...this.#store.heldBackends().keys()].map((key) => backendTarget(this.#mountRoot, key));
+    const targets = [...this.#store.heldBackends().keys()].map((key) => this.#catalog.target(key));
     const next = { index: 0 };
     const worker = async (): Promise<void> => {
       for (let target = targets[next.index++]; target !== undefined; target = targets[next.index++]) {
@@ -173,13 +164,6 @@ export class MountRefcounter {
    */
   public async unmountOrphan(target: string, remote: boolean, driver: VolumeDriver | undefined): Promise<void> {
     await this.#unmountBackend(target, driver, remote ? { state: 'stale' } : undefined);
-  }
-
-  /** Backend key, mount directory and Mountpoint. A volume in use stays on the backend it holds, even if its plan changed since. */
-  #placement(type: string, plan: MountPlan, heldKey: string | null): { key: string; target: string; mountpoint: string } {
-    const key = heldKey ?? backendKey(type, plan.key);
-    const target = backendTarget(this.#mountRoot, key);
-    return { key, target, mountpoint: join(target, plan.subdir) };
   }
 
   async #ensureBackend(volume: Volume, driver: VolumeDriver, target: string): Promise<void> {

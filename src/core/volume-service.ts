@@ -7,13 +7,14 @@ import { quote } from '../base/quote.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Store, VolumeRecord } from '../store/store.js';
-import type { Volume, VolumeDriver } from './driver.js';
+import type { Volume } from './driver.js';
 import { DriverRegistry } from './driver-registry.js';
 import { VolplexError } from './errors.js';
 import { checkInlineSecrets, inlineSecretOptions, inlineSecretsNotice } from './inline-secrets.js';
 import { HolderReconciler } from './holder-reconciler.js';
 import { MountRefcounter } from './mount-refcounter.js';
 import { resolveOptions, type VolumeOptions } from './option-table.js';
+import { VolumeCatalog, type ResolvedVolume } from './volume-catalog.js';
 import { VolumeLocks } from './volume-locks.js';
 import { assertValidVolumeName, isValidVolumeName } from './volume-name.js';
 
@@ -28,9 +29,10 @@ export interface VolumeView extends VolumeSummary {
 }
 
 /**
- * The volume operations behind the protocol. Answers Get/List/Path from the store
- * alone; serializes every change to one volume; mount-state changes wait for the
- * start-up reconcile. Errors are VolplexErrors prefixed with the operation and name.
+ * The volume operations behind the protocol. Answers Get/List/Path from memory (the
+ * store's state and the catalog); serializes every change to one volume; mount-state
+ * changes wait for the start-up reconcile. Errors are VolplexErrors prefixed with the
+ * operation and name.
  */
 @injectable()
 export class VolumeService {
@@ -41,7 +43,10 @@ export class VolumeService {
   readonly #refcounter: MountRefcounter;
   readonly #config: LiveConfig;
   readonly #log: Logger;
+  readonly #catalog: VolumeCatalog;
   #ready: Promise<void> = Promise.resolve();
+  /** The last List answer and what it was made from: reused until a record, a mount or the configuration changes. */
+  #listed: { readonly version: number; readonly config: unknown; readonly summaries: readonly VolumeSummary[] } | undefined;
 
   public constructor(
     @inject(TOKENS.store) store: Store,
@@ -51,7 +56,9 @@ export class VolumeService {
     @inject(TOKENS.logger) log: Logger,
     @inject(VolumeLocks) volumeLocks: VolumeLocks,
     @inject(HolderReconciler) holders: HolderReconciler,
+    @inject(VolumeCatalog) catalog: VolumeCatalog,
   ) {
+    this.#catalog = catalog;
     this.#volumeLocks = volumeLocks;
     this.#holders = holders;
     this.#store = store;
@@ -109,24 +116,28 @@ export class VolumeService {
     const record = this.#require(name);
     const usage = this.#store.usage(name);
     const status: Record<string, unknown> = { type: record.type, mounted: usage.references > 0, references: usage.references, mountIds: usage.mountIds, ...this.#holders.findings.status(name, usage.references) };
+    let resolved: ResolvedVolume;
     try {
-      const { volume, driver } = this.#resolve(record);
-      const plan = driver.plan(volume);
-      const mountpoint = this.#refcounter.mountpointOf(driver.type, plan, usage.backendKey);
-      const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), ...this.#healthStatus(usage.backendKey) };
-      return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...plan.details, ...backend, ...this.#inlineSecretsWarning(driver, volume) } };
+      resolved = this.#catalog.resolve(record);
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
       return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };
     }
+    const { mountpoint } = this.#catalog.placement(resolved, usage.backendKey);
+    const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), ...this.#healthStatus(usage.backendKey) };
+    return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...resolved.plan.details, ...backend, ...this.#inlineSecretsWarning(resolved.inlineSecrets) } };
   }
 
-  public list(): VolumeSummary[] {
-    const heldKeys = new Map<string, string>();
-    for (const [key, names] of this.#store.heldBackends()) {
-      names.forEach((name) => heldKeys.set(name, key));
+  /** By name; the same array (so the same serialised answer) until something it shows changes. */
+  public list(): readonly VolumeSummary[] {
+    const version = this.#store.listVersion();
+    const config = this.#config.current;
+    if (this.#listed?.version === version && this.#listed.config === config) {
+      return this.#listed.summaries;
     }
-    return this.#store.listVolumes().map((record) => ({ name: record.name, mountpoint: this.#mountpointOrEmpty(record, heldKeys.get(record.name) ?? null) }));
+    const summaries = this.#store.listVolumes().map((record) => ({ name: record.name, mountpoint: this.#mountpointOrEmpty(record, this.#store.usage(record.name).backendKey) }));
+    this.#listed = { version, config, summaries };
+    return summaries;
   }
 
   /** The Mountpoint while mounted, else ''. */
@@ -140,10 +151,12 @@ export class VolumeService {
     await this.#ready;
     return inContext(`mount ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
-        const { volume, driver } = this.#resolve(this.#require(name));
+        const resolved = this.#catalog.resolve(this.#require(name));
         await this.#holders.beforeMount(name, id);
-        const mountpoint = await this.#refcounter.acquire(volume, driver, id);
-        this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'mount counted');
+        const mountpoint = await this.#refcounter.acquire(resolved, id);
+        if (this.#log.isLevelEnabled('info')) {
+          this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'mount counted');
+        }
         return mountpoint;
       }),
     );
@@ -155,7 +168,9 @@ export class VolumeService {
       this.#volumeLocks.run(name, async () => {
         const record = this.#require(name);
         await this.#refcounter.release(name, id, this.#registry.find(record.type));
-        this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'unmount counted');
+        if (this.#log.isLevelEnabled('info')) {
+          this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'unmount counted');
+        }
       }),
     );
   }
@@ -199,37 +214,27 @@ export class VolumeService {
     return record;
   }
 
-  #resolve(record: VolumeRecord): { volume: Volume; driver: VolumeDriver } {
-    const driver = this.#registry.get(record.type);
-    return { driver, volume: { name: record.name, type: driver.type, options: resolveOptions(driver.type, driver.options, record.options) } };
-  }
-
   /** Status says so while the policy is not allow, for volumes created before a stricter one too. */
-  #inlineSecretsWarning(driver: VolumeDriver, volume: Volume): { warning?: string } {
-    const names = inlineSecretOptions(driver.options, volume.options);
+  #inlineSecretsWarning(names: readonly string[]): { warning?: string } {
     return names.length === 0 || this.#config.current.security.inlineSecrets === 'allow' ? {} : { warning: inlineSecretsNotice(names) };
   }
 
   #mountpointOrEmpty(record: VolumeRecord, heldKey: string | null): string {
-    try {
-      const { volume, driver } = this.#resolve(record);
-      return this.#refcounter.mountpointOf(driver.type, driver.plan(volume), heldKey);
-    } catch {
-      return '';
-    }
+    const resolved = this.#catalog.tryResolve(record);
+    return resolved === undefined ? '' : this.#catalog.placement(resolved, heldKey).mountpoint;
   }
 
   #assertSameVolume(existing: VolumeRecord, wanted: Volume): void {
-    const same = existing.type === wanted.type && isDeepStrictEqual(this.#resolve(existing).volume.options, wanted.options);
+    const same = existing.type === wanted.type && isDeepStrictEqual(this.#catalog.resolve(existing).volume.options, wanted.options);
     if (!same) {
       throw new VolplexError('Conflict', `a volume with this name already exists with other options (type ${existing.type}); remove it first or choose another name`);
     }
   }
 
   async #removeOwnedData(record: VolumeRecord): Promise<void> {
-    let resolved: { volume: Volume; driver: VolumeDriver };
+    let resolved: ResolvedVolume;
     try {
-      resolved = this.#resolve(record);
+      resolved = this.#catalog.resolve(record);
     } catch (error) {
       this.#log.warn({ volume: record.name, err: error }, 'options no longer valid: removing the record only, owned data (if any) is left');
       return;

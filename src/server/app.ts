@@ -1,7 +1,7 @@
 import express, { type Request, type Response } from 'express';
 
 import { printable } from '../base/quote.js';
-import type { VolumeService } from '../core/volume-service.js';
+import type { VolumeService, VolumeSummary } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { errorResponse, unknownEndpoint } from './error-response.js';
 import { decodeBody, decodeId, decodeName, decodeOpts } from './protocol.js';
@@ -49,7 +49,18 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
     const volume = service.get(named(body, response));
     return { Volume: { Name: volume.name, Mountpoint: volume.mountpoint, CreatedAt: volume.createdAt, Status: volume.status } };
   });
-  handle(ROUTES.list, () => ({ Volumes: service.list().map((volume) => ({ Name: volume.name, Mountpoint: volume.mountpoint })) }));
+  // The service answers List with the same array until something it shows changes: so is the body reused.
+  const listBodies = new WeakMap<readonly VolumeSummary[], string>();
+  app.post(ROUTES.list, (request: Request, response: Response) => {
+    decodeBody(request.body);
+    const volumes = service.list();
+    let body = listBodies.get(volumes);
+    if (body === undefined) {
+      body = JSON.stringify({ Volumes: volumes.map((volume) => ({ Name: volume.name, Mountpoint: volume.mountpoint })), Err: '' });
+      listBodies.set(volumes, body);
+    }
+    response.status(200).type('application/json').send(body);
+  });
   handle(ROUTES.mount, async (body, response) => {
     return { Mountpoint: await service.mount(named(body, response), mountId(body, response)) };
   });

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { StoreState, type ReleasePlan } from './store-state.js';
 import type { MountReference, ReleaseResult, Store, VolumeRecord, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
@@ -14,15 +15,48 @@ interface VolumeRow {
   type: string;
   options: string;
   created_at: string;
+  backend_key: string | null;
+}
+
+interface RefRow {
+  volume: string;
+  id: string;
+  lifetime: number;
+  count: number;
+  changed_at: number;
+}
+
+/** Every statement the store runs, prepared once when it opens. */
+function prepare(db: Database.Database) {
+  return {
+    volumes: db.prepare<[], VolumeRow>('SELECT name, type, options, created_at, backend_key FROM volumes'),
+    refs: db.prepare<[], RefRow>('SELECT volume, mount_id AS id, lifetime, count, changed_at FROM mount_refs'),
+    lifetime: db.prepare<[], { lifetime: number }>('SELECT lifetime FROM docker_lifetime'),
+    insertVolume: db.prepare<[string, string, string, string]>('INSERT INTO volumes (name, type, options, created_at) VALUES (?, ?, ?, ?)'),
+    deleteVolume: db.prepare<[string]>('DELETE FROM volumes WHERE name = ?'),
+    addReference: db.prepare<[string, string, number, number]>(
+      `INSERT INTO mount_refs (volume, mount_id, lifetime, count, changed_at) VALUES (?, ?, ?, 1, ?)
+         ON CONFLICT DO UPDATE SET count = count + 1, changed_at = excluded.changed_at`,
+    ),
+    setBackend: db.prepare<[string | null, string]>('UPDATE volumes SET backend_key = ? WHERE name = ?'),
+    takeReferences: db.prepare<[number, string, string, number]>('UPDATE mount_refs SET count = count - ? WHERE volume = ? AND mount_id = ? AND lifetime = ?'),
+    deleteReference: db.prepare<[string, string, number]>('DELETE FROM mount_refs WHERE volume = ? AND mount_id = ? AND lifetime = ?'),
+    deleteReferencesOf: db.prepare<[string]>('DELETE FROM mount_refs WHERE volume = ?'),
+    nextLifetime: db.prepare('UPDATE docker_lifetime SET lifetime = lifetime + 1'),
+  };
 }
 
 /**
- * The store in `<stateDir>/volplex.db`: directory 0700, file 0600, WAL journal. Deleted rows
- * are overwritten (secure_delete) and the WAL is emptied after a Remove, so a removed volume's
- * options (an inline secret among them) are in none of the database files.
+ * The store in `<stateDir>/volplex.db`: directory 0700, file 0600, WAL journal. Every change
+ * is one transaction, committed before the method returns; reads are answered from memory
+ * (StoreState), loaded once at open. Deleted rows are overwritten (secure_delete) and the WAL
+ * is emptied after a Remove, so a removed volume's options (an inline secret among them) are
+ * in none of the database files.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
+  readonly #sql: ReturnType<typeof prepare>;
+  readonly #state = new StoreState();
 
   public constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -39,149 +73,128 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.pragma('secure_delete = ON');
     migrate(this.#db);
+    this.#sql = prepare(this.#db);
+    this.#load();
+  }
+
+  public listVersion(): number {
+    return this.#state.listVersion;
   }
 
   public getVolume(name: string): VolumeRecord | undefined {
-    const row = this.#db.prepare<[string], VolumeRow>('SELECT name, type, options, created_at FROM volumes WHERE name = ?').get(name);
-    return row === undefined ? undefined : toRecord(row);
+    return this.#state.getVolume(name);
   }
 
-  public listVolumes(): VolumeRecord[] {
-    return this.#db.prepare<[], VolumeRow>('SELECT name, type, options, created_at FROM volumes ORDER BY name').all().map(toRecord);
+  public listVolumes(): readonly VolumeRecord[] {
+    return this.#state.listVolumes();
   }
 
   public insertVolume(record: VolumeRecord): void {
-    this.#db
-      .prepare('INSERT INTO volumes (name, type, options, created_at) VALUES (?, ?, ?, ?)')
-      .run(record.name, record.type, JSON.stringify(record.options), record.createdAt);
+    this.#sql.insertVolume.run(record.name, record.type, JSON.stringify(record.options), record.createdAt);
+    this.#state.putVolume(record);
   }
 
   public deleteVolume(name: string): void {
-    this.#db.transaction(() => {
-      if (this.usage(name).references > 0) {
-        throw new VolplexError('Conflict', 'volume is in use');
-      }
-      this.#db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
-    })();
+    if (this.#state.usage(name).references > 0) {
+      throw new VolplexError('Conflict', 'volume is in use');
+    }
+    this.#sql.deleteVolume.run(name);
+    this.#state.deleteVolume(name);
     // The WAL still holds the pages as they were before: copy them home and truncate it.
     // A reader in the middle of a transaction (volplex ls) is waited for up to busy_timeout.
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   public usage(name: string): VolumeUsage {
-    const row = this.#db
-      .prepare<[string], { references: number | null; ids: number; backend_key: string | null }>(
-        `SELECT (SELECT sum(count) FROM mount_refs WHERE volume = v.name) AS "references",
-                (SELECT count(DISTINCT mount_id) FROM mount_refs WHERE volume = v.name) AS ids, v.backend_key
-           FROM volumes v WHERE v.name = ?`,
-      )
-      .get(name);
-    return { references: row?.references ?? 0, mountIds: row?.ids ?? 0, backendKey: row?.backend_key ?? null };
+    return this.#state.usage(name);
   }
 
   public addReference(name: string, id: string, backendKey: string): void {
+    const changedAt = Date.now();
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO mount_refs (volume, mount_id, lifetime, count, changed_at) VALUES (?, ?, (SELECT lifetime FROM docker_lifetime), 1, ?)
-             ON CONFLICT DO UPDATE SET count = count + 1, changed_at = excluded.changed_at`,
-        )
-        .run(name, id, Date.now());
-      this.#db.prepare('UPDATE volumes SET backend_key = ? WHERE name = ?').run(backendKey, name);
+      this.#sql.addReference.run(name, id, this.#state.lifetime, changedAt);
+      this.#sql.setBackend.run(backendKey, name);
     })();
+    this.#state.addReference(name, id, backendKey, changedAt);
   }
 
   public releaseReference(name: string, id: string): ReleaseResult {
-    return this.#db.transaction((): ReleaseResult => {
-      const row = this.#db.prepare<[string, string], { lifetime: number }>('SELECT lifetime FROM mount_refs WHERE volume = ? AND mount_id = ? ORDER BY lifetime DESC LIMIT 1').get(name, id);
-      return this.#release(name, id, row?.lifetime ?? -1, 1);
-    })();
+    const lifetime = this.#state.latestLifetime(name, id);
+    return lifetime === undefined ? this.#state.unchanged(name) : this.#release(this.#state.planRelease(name, id, lifetime, 1), name);
   }
 
   public references(name: string): MountReference[] {
-    return this.#db
-      .prepare<[string], { id: string; lifetime: number; count: number; changed_at: number }>('SELECT mount_id AS id, lifetime, count, changed_at FROM mount_refs WHERE volume = ? ORDER BY lifetime, mount_id')
-      .all(name)
-      .map((row) => ({ id: row.id, lifetime: row.lifetime, count: row.count, changedAt: row.changed_at }));
+    return this.#state.references(name);
   }
 
   public dropReference(name: string, id: string, lifetime: number, count: number): ReleaseResult {
-    return this.#db.transaction(() => this.#release(name, id, lifetime, count))();
+    return this.#release(this.#state.planRelease(name, id, lifetime, count), name);
   }
 
   public dockerLifetime(): number {
-    return this.#db.prepare<[], { lifetime: number }>('SELECT lifetime FROM docker_lifetime').get()?.lifetime ?? 0;
+    return this.#state.lifetime;
   }
 
   public beginDockerLifetime(): number {
-    return this.#db.transaction(() => {
-      this.#db.prepare('UPDATE docker_lifetime SET lifetime = lifetime + 1').run();
-      return this.dockerLifetime();
+    this.#state.lifetime = this.#db.transaction(() => {
+      this.#sql.nextLifetime.run();
+      return this.#sql.lifetime.get()?.lifetime ?? 0;
     })();
+    return this.#state.lifetime;
   }
 
   public backendUsers(backendKey: string): number {
-    return this.#usersOf(backendKey);
+    return this.#state.backendUsers(backendKey);
   }
 
   public heldBackends(): Map<string, string[]> {
-    const rows = this.#db
-      .prepare<[], { name: string; backend_key: string }>('SELECT name, backend_key FROM volumes WHERE backend_key IS NOT NULL ORDER BY name')
-      .all();
-    const held = new Map<string, string[]>();
-    for (const row of rows) {
-      held.set(row.backend_key, [...(held.get(row.backend_key) ?? []), row.name]);
-    }
-    return held;
+    return this.#state.heldBackends();
   }
 
   public dropBackend(backendKey: string): string[] {
-    return this.#db.transaction(() => {
-      const names = this.#db
-        .prepare<[string], { name: string }>('SELECT name FROM volumes WHERE backend_key = ?')
-        .all(backendKey)
-        .map((row) => row.name);
-      const forget = this.#db.prepare('DELETE FROM mount_refs WHERE volume = ?');
-      names.forEach((name) => forget.run(name));
-      this.#db.prepare('UPDATE volumes SET backend_key = NULL WHERE backend_key = ?').run(backendKey);
-      return names;
+    const names = this.#state.volumesOn(backendKey);
+    this.#db.transaction(() => {
+      for (const name of names) {
+        this.#sql.deleteReferencesOf.run(name);
+        this.#sql.setBackend.run(null, name);
+      }
     })();
+    return this.#state.dropBackend(backendKey);
   }
 
   public close(): void {
     this.#db.close();
   }
 
-  /** Takes up to `count` from one row; clears the volume's backend when its last reference goes. Inside a transaction. */
-  #release(name: string, id: string, lifetime: number, count: number): ReleaseResult {
-    const before = this.usage(name);
-    const row = this.#db.prepare<[string, string, number], { count: number }>('SELECT count FROM mount_refs WHERE volume = ? AND mount_id = ? AND lifetime = ?').get(name, id, lifetime);
-    if (row === undefined || count < 1) {
-      return { released: false, volumeReferences: before.references, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
+  /** Takes what the plan says from one row; clears the volume's backend when its last reference goes. */
+  #release(plan: ReleasePlan | undefined, name: string): ReleaseResult {
+    if (plan === undefined) {
+      return this.#state.unchanged(name);
     }
-    const taken = Math.min(count, row.count);
-    if (taken < row.count) {
-      this.#db.prepare('UPDATE mount_refs SET count = count - ? WHERE volume = ? AND mount_id = ? AND lifetime = ?').run(taken, name, id, lifetime);
-    } else {
-      this.#db.prepare('DELETE FROM mount_refs WHERE volume = ? AND mount_id = ? AND lifetime = ?').run(name, id, lifetime);
-    }
-    const left = before.references - taken;
-    if (left === 0) {
-      this.#db.prepare('UPDATE volumes SET backend_key = NULL WHERE name = ?').run(name);
-    }
-    return { released: true, volumeReferences: left, backendUsers: this.#usersOf(before.backendKey), backendKey: before.backendKey };
+    this.#db.transaction(() => {
+      if (plan.taken < plan.rowCount) {
+        this.#sql.takeReferences.run(plan.taken, plan.name, plan.id, plan.lifetime);
+      } else {
+        this.#sql.deleteReference.run(plan.name, plan.id, plan.lifetime);
+      }
+      if (plan.left === 0) {
+        this.#sql.setBackend.run(null, plan.name);
+      }
+    })();
+    return this.#state.applyRelease(plan);
   }
 
-  #usersOf(backendKey: string | null): number {
-    if (backendKey === null) {
-      return 0;
+  #load(): void {
+    const refs = new Map<string, MountReference[]>();
+    for (const row of this.#sql.refs.all()) {
+      refs.set(row.volume, [...(refs.get(row.volume) ?? []), { id: row.id, lifetime: row.lifetime, count: row.count, changedAt: row.changed_at }]);
     }
-    return this.#db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM volumes WHERE backend_key = ?').get(backendKey)?.n ?? 0;
+    for (const row of this.#sql.volumes.all()) {
+      const record: VolumeRecord = { name: row.name, type: row.type, options: JSON.parse(row.options) as Record<string, string>, createdAt: row.created_at };
+      this.#state.putVolume(record, row.backend_key, (refs.get(row.name) ?? []).sort((a, b) => a.lifetime - b.lifetime || (a.id < b.id ? -1 : 1)));
+    }
+    this.#state.lifetime = this.#sql.lifetime.get()?.lifetime ?? 0;
   }
-}
-
-function toRecord(row: VolumeRow): VolumeRecord {
-  return { name: row.name, type: row.type, options: JSON.parse(row.options) as Record<string, string>, createdAt: row.created_at };
 }
 
 function migrate(db: Database.Database): void {

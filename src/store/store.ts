@@ -40,8 +40,11 @@ export interface ReleaseResult {
  * committed before it returns.
  */
 export interface Store {
+  /** Changes whenever a volume is added or removed or the backend it holds changes: all List shows. */
+  listVersion(): number;
+  /** The same object until the record changes: callers may cache what they derive from it. */
   getVolume(name: string): VolumeRecord | undefined;
-  listVolumes(): VolumeRecord[];
+  listVolumes(): readonly VolumeRecord[];
   /** Throws if the name exists. */
   insertVolume(record: VolumeRecord): void;
   /** Throws Conflict while references remain. Afterwards the volume's options are in no file of the store. */

@@ -70,6 +70,22 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       expect(harness.mounter.mountCount).toBe(0);
     });
 
+    it('answers List anew after every Create and Remove, from the same body while nothing changed', async () => {
+      const names = async (): Promise<string[]> => ((await call('/VolumeDriver.List', goJson({}))).body.Volumes as Array<{ Name: string }>).map((volume) => volume.Name).filter((name) => name.startsWith('listed-'));
+      const raw = async (): Promise<string> => rawExchange(harness.config.socket, `POST /VolumeDriver.List HTTP/1.1\r\nHost: plugin\r\nContent-Length: 3\r\n\r\n{}\n`, /"Err":""\}$/);
+      expect(await names()).toEqual([]);
+      await call('/VolumeDriver.Create', goJson({ Name: 'listed-b', Opts: { device } }));
+      expect(await names()).toEqual(['listed-b']);
+      await call('/VolumeDriver.Create', goJson({ Name: 'listed-a', Opts: { device, ro: 'true' } }));
+      expect(await names()).toEqual(['listed-a', 'listed-b']);
+      const body = (reply: string): string => reply.slice(reply.indexOf('\r\n\r\n'));
+      expect(body(await raw())).toBe(body(await raw()));
+      await call('/VolumeDriver.Remove', goJson({ Name: 'listed-b' }));
+      expect(await names()).toEqual(['listed-a']);
+      await call('/VolumeDriver.Remove', goJson({ Name: 'listed-a' }));
+      expect(await names()).toEqual([]);
+    });
+
     it('takes "Opts":null as no options', async () => {
       expect((await call('/VolumeDriver.Create', '{"Name":"nullopts","Opts":null}\n')).body).toEqual({ Err: '' });
     });

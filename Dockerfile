@@ -7,6 +7,7 @@ WORKDIR /opt/volplex
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json ./
+COPY packaging/bundle.mjs packaging/bundle.mjs
 COPY src src
 COPY drivers drivers
 COPY test test
@@ -20,10 +21,9 @@ RUN apt-get update \
 WORKDIR /opt/volplex
 ENV VOLPLEX_DEPLOYMENT=container
 COPY --from=build /opt/volplex/node_modules node_modules
-COPY --from=build /opt/volplex/dist/src dist/src
-COPY --from=build /opt/volplex/dist/drivers dist/drivers
+COPY --from=build /opt/volplex/dist/volplex.js /opt/volplex/dist/command-helper.js dist/
 COPY package.json ./
 COPY config config
 COPY bin bin
 RUN ln -s /opt/volplex/bin/volplex.js /usr/local/bin/volplex
-ENTRYPOINT ["node", "/opt/volplex/dist/src/cli/main.js", "serve"]
+ENTRYPOINT ["node", "/opt/volplex/dist/volplex.js", "serve"]

@@ -1,198 +1,160 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { startDaemon } from '../test/support/daemon.js';
+import { startDaemon, type RunningDaemon } from '../test/support/daemon.js';
 import { makeTempDir, removeTempDir, testConfig } from '../test/support/harness.js';
+import { runPhase, type PhaseResult, type RequestBody } from './load.js';
+import { childrenNaming, cpuMicros, median, rssMb } from './process-stats.js';
+import { timeStartup } from './startup.js';
 
 /**
- * `npm run bench [-- --volumes N --concurrency C]`: starts a private volplex daemon and a
- * bare node:http floor server, drives both over their unix sockets with the same request
- * shapes, and prints per-phase p50/p99 latency and server CPU time per request.
+ * `npm run bench [-- --scales 1000,10000 --rounds 3 --concurrency 16 --json FILE]` (root: real
+ * bind mounts). At each scale it runs a private volplex daemon and the express floor
+ * (bench/express-floor.ts) alternately, phase by phase, and reports the median of the rounds:
+ * latency, and server CPU per request (volplex's with its command helper) as a ratio to the
+ * floor's. Mount and Unmount are compared with the bare `mount --bind` and `umount` spawned
+ * with execa from a minimal node (bench/mount-floor.ts), with 10, 1000 and 5000 others mounted.
+ * Start-up is timed to the first answered Activate, with the scale's volumes and 1000 mounted.
  */
 const { values } = parseArgs({
-  options: { volumes: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '16' }, mounted: { type: 'string', default: '10,1000,5000' }, sample: { type: 'string', default: '200' } },
+  options: {
+    scales: { type: 'string', default: '1000,10000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '16' },
+    mounted: { type: 'string', default: '10,1000,5000' },
+    sample: { type: 'string', default: '200' },
+    json: { type: 'string' },
+  },
 });
-const N = Number(values.volumes);
+const SCALES = values.scales.split(',').map(Number);
+const ROUNDS = Number(values.rounds);
 const C = Number(values.concurrency);
-/** Mount/Unmount cost is measured with this many other volumes mounted, at each level. */
-const MOUNTED_LEVELS = values.mounted.split(',').filter((level) => level !== '').map(Number);
+const LEVELS = values.mounted.split(',').filter((level) => level !== '').map(Number);
 const SAMPLE = Number(values.sample);
-const CLOCK_TICKS_PER_SECOND = 100;
+const STARTUP_MOUNTED = 1000;
 
-interface PhaseResult {
+interface Compared {
   readonly phase: string;
-  readonly requests: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly cpuMicrosPerRequest: number;
+  readonly volplex: PhaseResult;
+  readonly floor: PhaseResult;
 }
 
-type Phase = readonly [name: string, endpoint: string, body: (index: number) => unknown, count: number];
-
-const phases: readonly Phase[] = [
-  ['create', '/VolumeDriver.Create', (i) => ({ Name: `bench-${i}`, Opts: { type: 'local' } }), N],
-  ['get', '/VolumeDriver.Get', (i) => ({ Name: `bench-${i}` }), N],
-  ['get-unknown', '/VolumeDriver.Get', (i) => ({ Name: `not-ours-${i}` }), N],
-  ['list', '/VolumeDriver.List', () => ({}), Math.max(10, Math.floor(N / 10))],
-  ['mount', '/VolumeDriver.Mount', (i) => ({ Name: `bench-${i}`, ID: `ctr-${i}` }), N],
-  ['unmount', '/VolumeDriver.Unmount', (i) => ({ Name: `bench-${i}`, ID: `ctr-${i}` }), N],
-  ['remove', '/VolumeDriver.Remove', (i) => ({ Name: `bench-${i}` }), N],
-];
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-function post(agent: Agent, socketPath: string, endpoint: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ agent, socketPath, path: endpoint, method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body), Accept: 'application/vnd.docker.plugins.v1.2+json' } }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => {
-        if (response.statusCode === 200 || endpoint.endsWith('Get')) {
-          resolve();
-        } else {
-          reject(new Error(`${endpoint}: ${String(response.statusCode)} ${text}`));
-        }
-      });
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
-
-async function runPhase(socketPath: string, pid: number, [phase, endpoint, body, count]: Phase): Promise<PhaseResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: C });
-  const latencies: number[] = [];
-  let next = 0;
-  const cpuBefore = cpuSeconds(pid);
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const index = next++;
-      const started = process.hrtime.bigint();
-      await post(agent, socketPath, endpoint, `${JSON.stringify(body(index))}\n`);
-      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: C }, worker));
-  const cpu = cpuSeconds(pid) - cpuBefore;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { phase, requests: count, p50: at(0.5), p99: at(0.99), cpuMicrosPerRequest: (cpu * 1e6) / count };
-}
-
-async function startFloor(socketPath: string): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./floor-server.js', import.meta.url));
-  const child = spawn(process.execPath, [script, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout.once('data', () => { resolve(); }));
-  return child;
-}
-
-function print(title: string, rows: readonly PhaseResult[], floor: readonly PhaseResult[]): void {
-  process.stdout.write(`\n${title}\n`);
-  process.stdout.write('phase         requests   p50 ms   p99 ms   cpu µs/req | floor p50   floor p99   floor cpu µs/req | p50 ratio  cpu ratio\n');
-  rows.forEach((row, index) => {
-    const base = floor[index] ?? row;
-    const cells = [
-      row.phase.padEnd(12), String(row.requests).padStart(9), row.p50.toFixed(2).padStart(8), row.p99.toFixed(2).padStart(8), row.cpuMicrosPerRequest.toFixed(0).padStart(12),
-      '|', base.p50.toFixed(2).padStart(9), base.p99.toFixed(2).padStart(11), base.cpuMicrosPerRequest.toFixed(0).padStart(18),
-      '|', (row.p50 / base.p50).toFixed(1).padStart(9), (row.cpuMicrosPerRequest / Math.max(base.cpuMicrosPerRequest, 1)).toFixed(1).padStart(10),
-    ];
-    process.stdout.write(`${cells.join(' ')}\n`);
-  });
-}
-
-interface ScalingRow {
+interface MountLevel {
   readonly mounted: number;
   readonly mountMicros: number;
   readonly unmountMicros: number;
 }
 
-/** The bare `mount --bind` + `umount` processes spawned with execa from a minimal node process. */
+interface ScaleReport {
+  readonly volumes: number;
+  readonly phases: Compared[];
+  readonly mountLevels: MountLevel[];
+  readonly mountFloor: { readonly mountMicros: number; readonly umountMicros: number };
+  readonly startup?: { readonly mounted: number; readonly volplexMs: number; readonly floorMs: number; readonly volplexRssMb: number; readonly floorRssMb: number };
+  readonly rssAfterMb: number;
+}
+
+const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
+
+async function startFloor(socketPath: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script('express-floor.js'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { resolve(); }));
+  return child;
+}
+
+/** The daemon's CPU and its command helper's: the helper does the daemon's forking. */
+function daemonCpu(daemon: RunningDaemon): () => number {
+  const pid = daemon.process.pid ?? 0;
+  return () => cpuMicros(pid) + childrenNaming(pid, 'command-helper').reduce((sum, helper) => sum + cpuMicros(helper), 0);
+}
+
+function medianResult(results: readonly PhaseResult[]): PhaseResult {
+  return {
+    requests: results[0]?.requests ?? 0,
+    p50: median(results.map((result) => result.p50)),
+    p99: median(results.map((result) => result.p99)),
+    cpuMicrosPerRequest: median(results.map((result) => result.cpuMicrosPerRequest)),
+  };
+}
+
+/** The bare mount --bind + umount floor, measured now. */
 async function mountFloor(root: string): Promise<{ mountMicros: number; umountMicros: number }> {
-  const script = fileURLToPath(new URL('./mount-floor.js', import.meta.url));
-  const child = spawn(process.execPath, [script, join(root, 'floor-mounts'), String(SAMPLE), String(C)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script('mount-floor.js'), join(root, `floor-mounts-${Date.now()}`), String(SAMPLE), String(C)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
   child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
   return JSON.parse(text) as { mountMicros: number; umountMicros: number };
 }
 
-/** Daemon CPU per Mount and per Unmount of SAMPLE volumes while `level` others stay mounted. */
-async function mountScaling(socketPath: string, pid: number): Promise<ScalingRow[]> {
-  const rows: ScalingRow[] = [];
-  let mounted = 0;
-  const background = (from: number, to: number): Phase[] => [
-    ['bg-create', '/VolumeDriver.Create', (i) => ({ Name: `bg-${from + i}`, Opts: { type: 'local' } }), to - from],
-    ['bg-mount', '/VolumeDriver.Mount', (i) => ({ Name: `bg-${from + i}`, ID: 'bg' }), to - from],
-  ];
-  await runPhase(socketPath, pid, ['sample-create', '/VolumeDriver.Create', (i) => ({ Name: `sample-${i}`, Opts: { type: 'local' } }), SAMPLE]);
-  for (const level of MOUNTED_LEVELS) {
-    for (const phase of background(mounted, level)) {
-      await runPhase(socketPath, pid, phase);
-    }
-    mounted = Math.max(mounted, level);
-    const mount = await runPhase(socketPath, pid, ['sample-mount', '/VolumeDriver.Mount', (i) => ({ Name: `sample-${i}`, ID: `s-${level}` }), SAMPLE]);
-    const unmount = await runPhase(socketPath, pid, ['sample-unmount', '/VolumeDriver.Unmount', (i) => ({ Name: `sample-${i}`, ID: `s-${level}` }), SAMPLE]);
-    rows.push({ mounted: level, mountMicros: mount.cpuMicrosPerRequest, unmountMicros: unmount.cpuMicrosPerRequest });
-  }
-  for (const phase of [
-    ['bg-unmount', '/VolumeDriver.Unmount', (i: number) => ({ Name: `bg-${i}`, ID: 'bg' }), mounted],
-    ['bg-remove', '/VolumeDriver.Remove', (i: number) => ({ Name: `bg-${i}` }), mounted],
-    ['sample-remove', '/VolumeDriver.Remove', (i: number) => ({ Name: `sample-${i}` }), SAMPLE],
-  ] as const) {
-    await runPhase(socketPath, pid, phase);
-  }
-  return rows;
-}
-
-function printScaling(rows: readonly ScalingRow[], floor: { mountMicros: number; umountMicros: number }): void {
-  process.stdout.write(`\nMount/Unmount daemon CPU with other volumes mounted (${SAMPLE} of each, concurrency ${C}); floor: bare mount --bind ${floor.mountMicros.toFixed(0)} µs, umount ${floor.umountMicros.toFixed(0)} µs (spawned with execa from a minimal node)\n`);
-  process.stdout.write('mounted   mount µs  ratio   unmount µs  ratio   vs first level\n');
-  const first = rows[0];
-  for (const row of rows) {
-    const growth = first === undefined ? 1 : (row.mountMicros + row.unmountMicros) / (first.mountMicros + first.unmountMicros);
-    process.stdout.write(
-      `${String(row.mounted).padStart(7)} ${row.mountMicros.toFixed(0).padStart(10)} ${(row.mountMicros / floor.mountMicros).toFixed(2).padStart(6)} ${row.unmountMicros.toFixed(0).padStart(12)} ${(row.unmountMicros / floor.umountMicros).toFixed(2).padStart(6)} ${growth.toFixed(2).padStart(10)}x\n`,
-    );
-  }
-}
-
-async function main(): Promise<void> {
-  const root = makeTempDir('bench');
+async function benchScale(volumes: number): Promise<ScaleReport> {
+  const root = makeTempDir(`bench-${volumes}`);
   const config = testConfig(root, { log: { level: 'info' } });
   let daemon = await startDaemon(config);
   const floorSocket = join(root, 'floor.sock');
   const floor = await startFloor(floorSocket);
+  const floorCpu = (): number => cpuMicros(floor.pid ?? 0);
+  const volplex = (endpoint: string, body: RequestBody, count: number, allowErr = false): Promise<PhaseResult> => runPhase(config.socket, daemonCpu(daemon), endpoint, body, count, C, allowErr);
+  /** The same requests to volplex and to the floor, alternately, ROUNDS times; the body may differ by round. */
+  const both = async (phases: Compared[], phase: string, endpoint: string, body: (index: number, round: number) => unknown, count: number): Promise<void> => {
+    const ours: PhaseResult[] = [];
+    const theirs: PhaseResult[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      ours.push(await volplex(endpoint, (i) => body(i, round), count, endpoint.endsWith('Get')));
+      theirs.push(await runPhase(floorSocket, floorCpu, endpoint, (i) => body(i, round), count, C));
+    }
+    phases.push({ phase, volplex: medianResult(ours), floor: medianResult(theirs) });
+    process.stderr.write(`  ${volumes} volumes: ${phase} done\n`);
+  };
+  const name = (i: number): string => `vol-${i}`;
   try {
-    const results: PhaseResult[] = [];
-    const floorResults: PhaseResult[] = [];
-    let restartMs = 0;
-    for (const phase of phases) {
-      if (phase[0] === 'unmount') {
-        // A restart with every volume mounted: time until the socket answers again.
-        await daemon.stop();
-        const started = process.hrtime.bigint();
-        daemon = await startDaemon(config);
-        restartMs = Number(process.hrtime.bigint() - started) / 1e6;
+    process.stderr.write(`bench: ${volumes} volumes\n`);
+    await volplex('/VolumeDriver.Create', (i) => ({ Name: name(i), Opts: { type: 'local' } }), volumes);
+    const phases: Compared[] = [];
+    const reads = Math.min(volumes, 2000);
+    await both(phases, 'get', '/VolumeDriver.Get', (i) => ({ Name: name(i % volumes) }), reads);
+    await both(phases, 'get (unknown)', '/VolumeDriver.Get', (i) => ({ Name: `not-ours-${i}` }), reads);
+    await both(phases, 'path', '/VolumeDriver.Path', (i) => ({ Name: name(i % volumes) }), reads);
+    await both(phases, 'list', '/VolumeDriver.List', () => ({}), 50);
+    // Create and Remove: a batch of other volumes each round, so the scale stays as it is.
+    const batch = 500;
+    await both(phases, 'create', '/VolumeDriver.Create', (i, round) => ({ Name: `extra-${round}-${i}`, Opts: { type: 'local' } }), batch);
+    await both(phases, 'remove', '/VolumeDriver.Remove', (i, round) => ({ Name: `extra-${round}-${i}` }), batch);
+
+    const mountLevels: MountLevel[] = [];
+    let startup: ScaleReport['startup'];
+    let mounted = 0;
+    const sampleFrom = volumes - SAMPLE;
+    for (const level of LEVELS.filter((wanted) => wanted + SAMPLE <= volumes)) {
+      if (level > mounted) {
+        await volplex('/VolumeDriver.Mount', (i) => ({ Name: name(mounted + i), ID: 'background' }), level - mounted);
+        mounted = level;
       }
-      results.push(await runPhase(daemon.config.socket, daemon.process.pid as number, phase));
-      floorResults.push(await runPhase(floorSocket, floor.pid as number, phase));
+      const mountRuns: PhaseResult[] = [];
+      const unmountRuns: PhaseResult[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        mountRuns.push(await volplex('/VolumeDriver.Mount', (i) => ({ Name: name(sampleFrom + i), ID: `sample-${round}` }), SAMPLE));
+        unmountRuns.push(await volplex('/VolumeDriver.Unmount', (i) => ({ Name: name(sampleFrom + i), ID: `sample-${round}` }), SAMPLE));
+      }
+      mountLevels.push({ mounted: level, mountMicros: medianResult(mountRuns).cpuMicrosPerRequest, unmountMicros: medianResult(unmountRuns).cpuMicrosPerRequest });
+      if (level === LEVELS[0]) {
+        phases.push({ phase: 'mount', volplex: medianResult(mountRuns), floor: await floorLike(floorSocket, floorCpu, '/VolumeDriver.Mount') });
+        phases.push({ phase: 'unmount', volplex: medianResult(unmountRuns), floor: await floorLike(floorSocket, floorCpu, '/VolumeDriver.Unmount') });
+      }
+      if (level === STARTUP_MOUNTED) {
+        const timed = await timeStartup(daemon, config, ROUNDS, script('express-floor.js'), root);
+        daemon = timed.daemon;
+        startup = { mounted: level, volplexMs: timed.volplexMs, floorMs: timed.floorMs, volplexRssMb: timed.volplexRssMb, floorRssMb: timed.floorRssMb };
+      }
+      process.stderr.write(`  ${volumes} volumes: mount/unmount with ${level} mounted done\n`);
     }
-    print(`volplex vs. bare node:http: ${N} volumes (type=local, real bind mounts), concurrency ${C}`, results, floorResults);
-    const totalCpu = results.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
-    const totalFloor = floorResults.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
-    process.stdout.write(`\nrestart with ${N} volumes mounted: socket answering ${restartMs.toFixed(0)} ms after spawn (node start-up included)\n`);
-    process.stdout.write(`overall daemon CPU per request: ${(totalCpu / results.reduce((s, r) => s + r.requests, 0)).toFixed(0)} µs, ${(totalCpu / totalFloor).toFixed(1)}x the floor\n`);
-    if (MOUNTED_LEVELS.length > 0) {
-      printScaling(await mountScaling(daemon.config.socket, daemon.process.pid as number), await mountFloor(root));
-    }
+    const mountFloorResult = await mountFloor(root);
+    const rssAfterMb = rssMb(daemon.process.pid ?? 0);
+    await volplex('/VolumeDriver.Unmount', (i) => ({ Name: name(i), ID: 'background' }), mounted);
+    return { volumes, phases, mountLevels, mountFloor: mountFloorResult, ...(startup === undefined ? {} : { startup }), rssAfterMb };
   } finally {
     floor.kill('SIGTERM');
     await daemon.stop();
@@ -200,4 +162,48 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** The floor answering the same endpoint (it mounts nothing): the HTTP part of the cost. */
+async function floorLike(floorSocket: string, floorCpu: () => number, endpoint: string): Promise<PhaseResult> {
+  const runs: PhaseResult[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    runs.push(await runPhase(floorSocket, floorCpu, endpoint, (i) => ({ Name: `vol-${i}`, ID: 'x' }), SAMPLE, C));
+  }
+  return medianResult(runs);
+}
+
+const fixed = (value: number, digits = 2): string => value.toFixed(digits);
+
+function print(report: ScaleReport): void {
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  out(`\n## ${report.volumes} volumes (type=local, real bind mounts), concurrency ${C}, median of ${ROUNDS} rounds`);
+  out('| op | volplex p50 ms | p99 ms | CPU µs/req | express floor p50 ms | floor CPU µs/req | CPU ratio |');
+  out('|---|---|---|---|---|---|---|');
+  for (const { phase, volplex, floor } of report.phases) {
+    out(`| ${phase} | ${fixed(volplex.p50)} | ${fixed(volplex.p99)} | ${fixed(volplex.cpuMicrosPerRequest, 0)} | ${fixed(floor.p50)} | ${fixed(floor.cpuMicrosPerRequest, 0)} | ${fixed(volplex.cpuMicrosPerRequest / floor.cpuMicrosPerRequest, 1)}× |`);
+  }
+  const { mountMicros, umountMicros } = report.mountFloor;
+  out(`\nMount+Unmount CPU (daemon and command helper) vs bare \`mount --bind\` ${fixed(mountMicros, 0)} µs + \`umount\` ${fixed(umountMicros, 0)} µs spawned with execa from a minimal node:`);
+  out('| mounted | mount µs | unmount µs | (mount+unmount) / floor | vs first level |');
+  out('|---|---|---|---|---|');
+  const first = report.mountLevels[0];
+  for (const level of report.mountLevels) {
+    const sum = level.mountMicros + level.unmountMicros;
+    out(`| ${level.mounted} | ${fixed(level.mountMicros, 0)} | ${fixed(level.unmountMicros, 0)} | ${fixed(sum / (mountMicros + umountMicros))}× | ${fixed(first === undefined ? 1 : sum / (first.mountMicros + first.unmountMicros))}× |`);
+  }
+  if (report.startup !== undefined) {
+    const { startup } = report;
+    out(`\nStart-up to the first answered Activate with ${report.volumes} volumes, ${startup.mounted} mounted: ${fixed(startup.volplexMs, 0)} ms (express floor ${fixed(startup.floorMs, 0)} ms); RSS at start ${fixed(startup.volplexRssMb, 0)} MB (floor ${fixed(startup.floorRssMb, 0)} MB, ${fixed(startup.volplexRssMb / startup.floorRssMb, 2)}×)`);
+  }
+  out(`RSS after the run: ${fixed(report.rssAfterMb, 0)} MB`);
+}
+
+const reports: ScaleReport[] = [];
+for (const volumes of SCALES) {
+  const report = await benchScale(volumes);
+  print(report);
+  reports.push(report);
+}
+if (values.json !== undefined) {
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version };
+  writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, rounds: ROUNDS, concurrency: C, reports }, null, 2)}\n`);
+}

@@ -20,7 +20,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=${VOLPLEX_ROOTFS_CACHE:-/var/cache/volplex/rootfs-bookworm.tar}
 packages=(glusterfs-client s3fs nfs-common fuse3 ca-certificates)
 
-[ -f "$repo/dist/src/cli/main.js" ] || { echo "build the project first: npm ci && npm run build" >&2; exit 1; }
+[ -f "$repo/dist/volplex.js" ] || { echo "build the project first: npm ci && npm run build" >&2; exit 1; }
 if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
   echo "$root exists and is not empty: give a new directory" >&2
   exit 1
@@ -63,7 +63,8 @@ install -m 0755 "$(command -v node)" "$root/usr/local/bin/node"
 app=$root/opt/volplex
 rm -rf "$app"
 mkdir -p "$app/dist"
-cp -a "$repo/dist/src" "$repo/dist/drivers" "$app/dist/"
+# The bundled daemon and its command helper; node_modules for better-sqlite3 (a native addon, not bundled).
+cp -a "$repo/dist/volplex.js" "$repo/dist/command-helper.js" "$app/dist/"
 cp -a "$repo/package.json" "$repo/package-lock.json" "$repo/config" "$repo/bin" "$app/"
 ln -sf /opt/volplex/bin/volplex.js "$root/usr/local/bin/volplex"
 step "copying node_modules and pruning development dependencies"

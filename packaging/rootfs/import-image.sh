@@ -5,7 +5,7 @@ set -euo pipefail
 root=$1
 tag=${2:-volplex:latest}
 tar -C "$root" -c . | docker import \
-  --change 'ENTRYPOINT ["/usr/local/bin/node", "/opt/volplex/dist/src/cli/main.js", "serve"]' \
+  --change 'ENTRYPOINT ["/usr/local/bin/node", "/opt/volplex/dist/volplex.js", "serve"]' \
   --change 'WORKDIR /opt/volplex' \
   --change 'ENV VOLPLEX_DEPLOYMENT=container' \
   - "$tag" >/dev/null

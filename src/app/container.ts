@@ -18,9 +18,10 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
 import { DockerApiHolderFinder } from '../system/docker-api-holders.js';
-import { commandOutputDir, ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { commandOutputDir } from '../system/execa-command-runner.js';
 import { FirstAnswerHolderFinder } from '../system/first-answer-holder-finder.js';
 import type { HolderFinder } from '../system/holder-finder.js';
+import { HelperCommandRunner } from '../system/helper-command-runner.js';
 import { KernelHolderFinder } from '../system/kernel-holders.js';
 
 import { LinuxMounter } from '../system/linux-mounter.js';
@@ -44,8 +45,8 @@ export function createHolderFinder(config: VolplexConfig, mountTable = new Mount
 /** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  // Built once per daemon start: it empties its output directory in the state dir.
-  const runner = overrides.runner ?? new ExecaCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir));
+  // Commands run in the command helper, which empties its output directory in the state dir when it starts.
+  const runner = overrides.runner ?? new HelperCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir));
   // The one owner of what is mounted, shared by the mounter and the kernel holder scan.
   const mountTable = new MountTable();
   container.bind<LiveConfig>(TOKENS.config).toConstantValue(new LiveConfig(config));

@@ -2,10 +2,6 @@ import { parseArgs } from 'node:util';
 
 import { quote } from '../base/quote.js';
 import { VolplexError } from '../core/errors.js';
-import { checkConfig } from './check-config.js';
-import { doctor } from './doctor.js';
-import { listVolumes } from './list-volumes.js';
-import { serve } from './serve.js';
 
 const USAGE = `usage: volplex <command> [--config FILE]
 
@@ -22,7 +18,7 @@ VOLPLEX_* environment variables override both. A running daemon re-reads
 the file on SIGHUP and when it changes.
 `;
 
-/** Resolves to the exit code, or undefined while the daemon keeps running. */
+/** Resolves to the exit code, or undefined while the daemon keeps running. Each command loads only its own modules. */
 async function main(argv: string[]): Promise<number | undefined> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const command = positionals.join(' ');
@@ -32,16 +28,16 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
   switch (command) {
     case 'serve':
-      await serve(values.config);
+      await (await import('./serve.js')).serve(values.config);
       return undefined;
     case 'config check':
-      checkConfig(values.config);
+      (await import('./check-config.js')).checkConfig(values.config);
       return 0;
     case 'ls':
-      await listVolumes(values.config);
+      await (await import('./list-volumes.js')).listVolumes(values.config);
       return 0;
     case 'doctor':
-      return doctor(values.config);
+      return (await import('./doctor.js')).doctor(values.config);
     default:
       process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${quote(command)}\n${USAGE}`);
       return 2;

@@ -12,6 +12,7 @@ import { createLogger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { listenOnSocket } from '../server/listen.js';
 import type { Store } from '../store/store.js';
+import type { CommandRunner } from '../system/command-runner.js';
 import { HealthReport } from './health-report.js';
 import { LiveChecks } from './live-checks.js';
 
@@ -26,6 +27,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   const service = container.get(VolumeService);
   const server = await listenOnSocket(createApp(service, log), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
+  container.get<CommandRunner>(TOKENS.runner).warmUp?.();
   const checks = new LiveChecks(config.stateDir, configFile, log);
   checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });
   const reloader = checks.watchConfiguration(container.get<LiveConfig>(TOKENS.config));

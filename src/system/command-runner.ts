@@ -5,6 +5,11 @@ export interface RunOptions {
   readonly providedBy?: string;
   /** A shorter limit than the configured command timeout, in milliseconds. */
   readonly timeoutMs?: number;
+  /**
+   * The command may leave a daemon behind (a FUSE client, mount.glusterfs, mount.nfs's
+   * statd): its output must not go through pipes the daemon would inherit.
+   */
+  readonly startsDaemon?: boolean;
 }
 
 export interface CommandResult {
@@ -36,7 +41,10 @@ export interface CommandRunner {
   /**
    * Runs a short command that may block on a dead filesystem (a stat inside a mount). At
    * `deadlineMs` the child gets SIGKILL and `outcome` answers "deadline" at once: nobody
-   * waits for a child that cannot die. Never rejects, but for a missing binary.
+   * waits for a child that cannot die. Never rejects, but for a missing binary or a child
+   * that could not be started (Unavailable).
    */
   check(file: string, args: readonly string[], deadlineMs: number): RunningCheck;
+  /** Gets ready to run commands (starts what it needs in the background), so that the first one does not wait. */
+  warmUp?(): void;
 }

@@ -3,14 +3,21 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 
 import { join } from 'node:path';
 
 import { VolplexError } from '../core/errors.js';
+import { BinaryPaths } from './binary-paths.js';
 import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
 import { maskSecrets } from './mask.js';
 
 const MAX_REPORTED_OUTPUT = 2000;
 const KILL_GRACE_MS = 2000;
+/** Output kept of one command; mount helpers print a few lines. */
+const MAX_OUTPUT = 1024 * 1024;
 const MAX_CHECK_OUTPUT = 64 * 1024;
+const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 // Only what mount helpers need: never the daemon's environment, which may hold secrets.
-const commandEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' });
+const commandEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? DEFAULT_PATH, LC_ALL: 'C' });
+
+type Execa = typeof import('execa').execa;
+type Subprocess = ReturnType<Execa>;
 
 /** Where the daemon's runner keeps command output: a directory of its own in the state dir. */
 export function commandOutputDir(stateDir: string): string {
@@ -18,14 +25,18 @@ export function commandOutputDir(stateDir: string): string {
 }
 
 /**
- * Runs commands with execa. Output goes to private files rather than pipes: FUSE
- * clients daemonize and would otherwise hold a pipe open long after mount returned.
- * Each command gets its own process group so a timeout kills its helpers too; the
- * daemons they start call setsid and outlive us, as mounts must.
+ * Runs commands with execa, each binary by the absolute path found once. Output comes
+ * through pipes, but for commands that start a daemon (a FUSE client, mount.glusterfs):
+ * theirs goes to private files, as the daemon would inherit a pipe, hold it open long after
+ * mount returned, and could die of SIGPIPE writing to it once we closed our end. Each command
+ * gets its own process group so a timeout kills its helpers too; the daemons they start call
+ * setsid and outlive us, as mounts must.
  */
 export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
   readonly #outputDir: string;
+  readonly #binaries = new BinaryPaths(process.env.PATH ?? DEFAULT_PATH);
+  #execa: Promise<Execa> | undefined;
 
   /**
    * `outputDir` (0700) belongs to this runner alone: it is emptied here, at start-up, so the
@@ -40,44 +51,32 @@ export class ExecaCommandRunner implements CommandRunner {
   }
 
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const binary = this.#binaries.resolve(file);
+    if (binary === undefined) {
+      const hint = options.providedBy === undefined ? '' : ` (${options.providedBy})`;
+      throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
+    }
     const secrets = options.secrets ?? [];
     const command = maskSecrets([file, ...args].join(' '), secrets);
-    // Unguessable names opened exclusively: nobody can plant a file or link there first.
-    const outPath = join(this.#outputDir, `cmd-${randomUUID()}.out`);
-    const errPath = join(this.#outputDir, `cmd-${randomUUID()}.err`);
-    const out = openSync(outPath, 'wx+', 0o600);
-    const err = openSync(errPath, 'wx+', 0o600);
-    const clock = { timedOut: false };
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const output = options.startsDaemon === true ? new OutputFiles(this.#outputDir) : undefined;
     try {
-      // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.
-      const { execa } = await import('execa');
-      const child = execa(file, [...args], {
-        reject: false, stdin: 'ignore', stdout: asFd(out), stderr: asFd(err), detached: true, cleanup: false,
-        env: commandEnv(),
-        extendEnv: false,
+      const execa = await this.#loadExeca();
+      const child = execa(binary, [...args], {
+        reject: false, stdin: 'ignore', detached: true, cleanup: false, env: commandEnv(), extendEnv: false,
+        ...(output === undefined ? { maxBuffer: MAX_OUTPUT, encoding: 'utf8', stripFinalNewline: false } : { stdout: asFd(output.out), stderr: asFd(output.err) }),
       });
-      let abandon = (): void => undefined;
-      const abandoned = new Promise<'abandoned'>((resolve) => {
-        abandon = () => { resolve('abandoned'); };
-      });
-      const timer = setTimeout(() => {
-        clock.timedOut = true;
-        killGroup(child.pid);
-        // A process stuck in the kernel (umount of a dead NFS server) cannot die: stop waiting for it.
-        setTimeout(abandon, KILL_GRACE_MS).unref();
-      }, timeoutMs);
-      const result = await Promise.race([child, abandoned]).finally(() => { clearTimeout(timer); });
-      if (result === 'abandoned') {
+      const ended = await waitBounded(child, timeoutMs);
+      if (ended === 'abandoned') {
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
       }
-      const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
-      const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
+      const { result, timedOut } = ended;
+      const stdout = maskSecrets(output?.read('out') ?? String(result.stdout ?? ''), secrets);
+      const stderr = maskSecrets(output?.read('err') ?? String(result.stderr ?? ''), secrets);
       if (result.code === 'ENOENT') {
-        const hint = options.providedBy === undefined ? '' : ` (${options.providedBy})`;
-        throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
+        throw new VolplexError('Unavailable', `${file} is not installed`);
       }
-      if (clock.timedOut) {
+      if (timedOut) {
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and was killed${tail(stderr)}`);
       }
       if (result.exitCode !== 0) {
@@ -86,17 +85,19 @@ export class ExecaCommandRunner implements CommandRunner {
       }
       return { stdout, stderr };
     } finally {
-      closeSync(out);
-      closeSync(err);
-      rmSync(outPath, { force: true });
-      rmSync(errPath, { force: true });
+      output?.remove();
     }
   }
 
   public check(file: string, args: readonly string[], deadlineMs: number): RunningCheck {
+    const binary = this.#binaries.resolve(file);
+    if (binary === undefined) {
+      const missing = Promise.reject(new VolplexError('Unavailable', `${file} is not installed`));
+      return { outcome: missing, gone: missing.catch(() => undefined) };
+    }
     // Boxed: a subprocess is thenable, and a promise of it would wait for its exit.
-    const started = import('execa').then(({ execa }) => ({
-      child: execa(file, [...args], { reject: false, stdin: 'ignore', env: commandEnv(), extendEnv: false, maxBuffer: MAX_CHECK_OUTPUT, encoding: 'utf8' }),
+    const started = this.#loadExeca().then((execa) => ({
+      child: execa(binary, [...args], { reject: false, stdin: 'ignore', env: commandEnv(), extendEnv: false, maxBuffer: MAX_CHECK_OUTPUT, encoding: 'utf8' }),
     }));
     const exited = started.then(({ child }) => child);
     const outcome = new Promise<CheckOutcome>((resolve, reject) => {
@@ -114,6 +115,57 @@ export class ExecaCommandRunner implements CommandRunner {
       }, reject);
     });
     return { outcome, gone: exited.then(() => undefined) };
+  }
+
+  // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.
+  #loadExeca(): Promise<Execa> {
+    this.#execa ??= import('execa').then((module) => module.execa);
+    return this.#execa;
+  }
+}
+
+type Ended = 'abandoned' | { readonly result: Awaited<Subprocess>; readonly timedOut: boolean };
+
+/**
+ * The child's result, killing its process group at the deadline; a process stuck in the
+ * kernel (umount of a dead NFS server) cannot die, so it is abandoned a grace later.
+ */
+async function waitBounded(child: Subprocess, timeoutMs: number): Promise<Ended> {
+  const clock = { timedOut: false };
+  let abandon = (): void => undefined;
+  const abandoned = new Promise<'abandoned'>((resolve) => {
+    abandon = () => { resolve('abandoned'); };
+  });
+  const timer = setTimeout(() => {
+    clock.timedOut = true;
+    killGroup(child.pid);
+    setTimeout(abandon, KILL_GRACE_MS).unref();
+  }, timeoutMs);
+  const result = await Promise.race([child, abandoned]).finally(() => { clearTimeout(timer); });
+  return result === 'abandoned' ? result : { result, timedOut: clock.timedOut };
+}
+
+/** Two private files for a command's output, opened exclusively under unguessable names. */
+class OutputFiles {
+  public readonly out: number;
+  public readonly err: number;
+  readonly #paths: { readonly out: string; readonly err: string };
+
+  public constructor(dir: string) {
+    this.#paths = { out: join(dir, `cmd-${randomUUID()}.out`), err: join(dir, `cmd-${randomUUID()}.err`) };
+    this.out = openSync(this.#paths.out, 'wx+', 0o600);
+    this.err = openSync(this.#paths.err, 'wx+', 0o600);
+  }
+
+  public read(which: 'out' | 'err'): string {
+    return readFileSync(this.#paths[which], 'utf8').slice(-MAX_OUTPUT);
+  }
+
+  public remove(): void {
+    closeSync(this.out);
+    closeSync(this.err);
+    rmSync(this.#paths.out, { force: true });
+    rmSync(this.#paths.err, { force: true });
   }
 }
 

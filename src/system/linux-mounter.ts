@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { chmod, chown, mkdir, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readlink, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { errnoCode } from '../core/errors.js';
@@ -35,7 +35,7 @@ export class LinuxMounter implements Mounter {
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
     const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
-    await this.#runner.run('mount', args, { secrets: sensitive, ...PROVIDED_BY });
+    await this.#runner.run('mount', args, { secrets: sensitive, startsDaemon: fstype !== '', ...PROVIDED_BY });
     // A bind mount shows the type and device of the filesystem its source lives on; any other
     // mount's device is known only from the next read of the table.
     const holder = fstype === '' ? await this.#table.filesystemOf(source) : undefined;
@@ -45,7 +45,7 @@ export class LinuxMounter implements Mounter {
 
   public async mountWithClient(file: string, args: readonly string[], target: string, options: RunOptions = {}): Promise<void> {
     try {
-      await this.#runner.run(file, args, options);
+      await this.#runner.run(file, args, { ...options, startsDaemon: true });
     } finally {
       this.#table.forget(target);
     }
@@ -68,7 +68,7 @@ export class LinuxMounter implements Mounter {
 
   public async abandon(target: string): Promise<void> {
     await this.unmount(target, true);
-    for (const pid of await processesNaming(target)) {
+    for (const pid of (await this.#probe.processesNaming(target)) ?? []) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -179,19 +179,4 @@ async function applyOwnership(path: string, ownership: Ownership): Promise<void>
   if (ownership.uid !== undefined || ownership.gid !== undefined) {
     await chown(path, ownership.uid ?? -1, ownership.gid ?? -1);
   }
-}
-
-/**
- * Processes (other than us) with target as one of their arguments. One file at a time:
- * /proc reads are quick, and hundreds at once would queue every other fs call of the daemon.
- */
-async function processesNaming(target: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
-    const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (argv.split('\0').includes(target)) {
-      found.push(Number(pid));
-    }
-  }
-  return found;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { VolplexError } from '../core/errors.js';
@@ -108,6 +109,23 @@ export class MountProbe {
       throw new VolplexError('Unavailable', `the filesystem holding ${path} did not answer: ${outcome.reason}`);
     }
     return outcome.exitCode === 0 ? outcome.stdout.replace(/\n$/, '') : undefined;
+  }
+
+  /**
+   * The processes (but us) that have target as one of their arguments: a FUSE client names
+   * its mount point. Their command lines are read by the child: reading another process's
+   * command line waits for its memory map, which a process stuck on a dead mount can hold.
+   * Undefined when the child could not tell within the deadline.
+   */
+  public async processesNaming(target: string, deadlineMs = this.#deadlineMs): Promise<number[] | undefined> {
+    const pids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid);
+    // NUL-separated arguments as lines, each matched whole and as a fixed string; unreadable files skipped.
+    const args = ['--files-with-matches', '--fixed-strings', '--line-regexp', '--null-data', '--no-messages', '--', target, ...pids.map((pid) => `/proc/${pid}/cmdline`)];
+    const outcome = await this.#check(target, 'grep', args, deadlineMs);
+    if (outcome.status === 'deadline') {
+      return undefined;
+    }
+    return outcome.stdout.split('\n').map((line) => /^\/proc\/(\d+)\/cmdline$/.exec(line)?.[1]).filter((pid) => pid !== undefined).map(Number);
   }
 
   async #mustSucceed(target: string, file: string, args: readonly string[], deadlineMs: number): Promise<void> {

@@ -39,7 +39,7 @@ async function untilAnswering(socket: string): Promise<void> {
 
 /** `volplex doctor` on this host (the checkout), for a daemon whose state directory is given. */
 function doctorOnHost(stateDir: string): { status: number; stdout: string } {
-  const result = spawnSync(process.execPath, [join(REPO, 'dist/src/cli/main.js'), 'doctor'], { encoding: 'utf8', env: { ...process.env, VOLPLEX_CONFIG: '', VOLPLEX_STATE_DIR: stateDir } });
+  const result = spawnSync(process.execPath, [join(REPO, 'dist/volplex.js'), 'doctor'], { encoding: 'utf8', env: { ...process.env, VOLPLEX_CONFIG: '', VOLPLEX_STATE_DIR: stateDir } });
   return { status: result.status ?? -1, stdout: result.stdout };
 }
 
@@ -296,7 +296,7 @@ describe('shipping volplex', () => {
     it('runs a daemon that answers on its socket from its ExecStart and Environment', async () => {
       const [node = '', ...args] = setting('ExecStart').split(' ');
       expect(node).toBe('/usr/bin/node');
-      expect(args).toEqual(['/opt/volplex/dist/src/cli/main.js', 'serve']);
+      expect(args).toEqual(['/opt/volplex/dist/volplex.js', 'serve']);
       expect(setting('Environment')).toBe('VOLPLEX_CONFIG=/etc/volplex/config.yaml');
       const root = join(work, 'systemd');
       mkdirSync(root);

@@ -8,11 +8,14 @@ import { stringify } from 'yaml';
 import type { VolplexConfig } from '../../src/config/config.js';
 import { callPlugin } from './plugin-client.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The shipped daemon and CLI: the bundle that npm start, the plugin, the image and the systemd unit run. */
+export const CLI = fileURLToPath(new URL('../../volplex.js', import.meta.url));
 
 export interface RunningDaemon {
   readonly process: ChildProcess;
   readonly config: VolplexConfig;
+  /** From spawn to the first answer on its socket. */
+  readonly answeredAfterMs: number;
   /** Everything the daemon wrote to stdout and stderr so far. */
   output(): string;
   /** SIGTERM and wait for exit. */
@@ -24,14 +27,17 @@ export interface RunningDaemon {
 /** Starts the real `volplex serve` with `config` written to a YAML file, and waits until it answers. */
 export async function startDaemon(config: VolplexConfig, configFile = join(config.stateDir, '..', 'volplex.yaml'), env: Readonly<Record<string, string>> = {}): Promise<RunningDaemon> {
   writeFileSync(configFile, stringify({ ...config, log: { level: config.log.level === 'silent' ? 'info' : config.log.level } }));
+  const spawned = process.hrtime.bigint();
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VOLPLEX_CONFIG: '', ...env } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
-  const daemon: RunningDaemon = {
+  await waitUntilAnswering(config.socket, child, () => output);
+  return {
     process: child,
     config,
+    answeredAfterMs: Number(process.hrtime.bigint() - spawned) / 1e6,
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
@@ -42,8 +48,6 @@ export async function startDaemon(config: VolplexConfig, configFile = join(confi
       await exited;
     },
   };
-  await waitUntilAnswering(config.socket, child, () => output);
-  return daemon;
 }
 
 async function waitUntilAnswering(socket: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -57,7 +61,7 @@ async function waitUntilAnswering(socket: string, child: ChildProcess, output: (
     if (answered) {
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`volplex did not answer on ${socket} within 10 s: ${output()}`);
 }

@@ -15,11 +15,20 @@ describe(ExecaCommandRunner.name, () => {
 
   afterAll(() => { removeTempDir(root); });
 
-  it('keeps command output in its own 0700 directory while the command runs, and nothing after', async () => {
-    const { stdout } = await runner.run('ls', ['-A', outputDir]);
+  it('keeps the output of a command that starts a daemon in its own 0700 directory while it runs, and nothing after', async () => {
+    const { stdout } = await runner.run('ls', ['-A', outputDir], { startsDaemon: true });
     expect(stdout.split('\n').filter((name) => name !== '').map((name) => name.replace(/^cmd-[0-9a-f-]{36}/, 'cmd-UUID')).sort()).toEqual(['cmd-UUID.err', 'cmd-UUID.out']);
     expect(statSync(outputDir).mode & 0o777).toBe(0o700);
     expect(readdirSync(outputDir)).toEqual([]);
+  });
+
+  it('takes the output of any other command through pipes: no file at all', async () => {
+    await expect(runner.run('ls', ['-A', outputDir])).resolves.toEqual({ stdout: '', stderr: '' });
+  });
+
+  it('runs a binary by the absolute path it found in PATH', async () => {
+    const { stdout } = await runner.run('sh', ['-c', 'tr "\\0" " " < /proc/$$/cmdline']);
+    expect(stdout).toMatch(/^\/\S*\/sh -c /);
   });
 
   it('empties its directory when it is made: files a killed daemon left go at start-up', () => {
@@ -68,7 +77,7 @@ describe(ExecaCommandRunner.name, () => {
 
   it('does not wait for a daemon that keeps the output open', async () => {
     const started = Date.now();
-    await runner.run('sh', ['-c', 'sleep 3 & echo started']);
+    await runner.run('sh', ['-c', 'sleep 3 & echo started'], { startsDaemon: true });
     expect(Date.now() - started).toBeLessThan(2_500);
   });
 });

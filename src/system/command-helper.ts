@@ -1,0 +1,38 @@
+import { VolplexError } from '../core/errors.js';
+import type { HelperError, HelperReply, HelperRequest } from './command-helper-protocol.js';
+import { ExecaCommandRunner } from './execa-command-runner.js';
+
+/**
+ * The command helper: a small process of the daemon's own that runs every external command
+ * for it (`node command-helper.js TIMEOUT_SECONDS OUTPUT_DIR`, with an IPC channel). Forking
+ * from this small heap costs a fraction of forking from the daemon's, and the daemon's event
+ * loop never waits for a fork or an exec. It ends when the daemon goes.
+ */
+const [timeoutSeconds = '60', outputDir = ''] = process.argv.slice(2);
+const runner = new ExecaCommandRunner(Number(timeoutSeconds), outputDir);
+
+const reply = (message: HelperReply): void => {
+  process.send?.(message);
+};
+
+const asHelperError = (error: unknown): HelperError =>
+  VolplexError.is(error) ? { kind: error.kind, message: error.message } : { kind: 'System', message: error instanceof Error ? error.message : String(error) };
+
+process.on('message', (request: HelperRequest) => {
+  const { id } = request;
+  if (request.kind === 'run') {
+    runner.run(request.file, request.args, request.options).then(
+      (result) => { reply({ id, kind: 'done', result }); },
+      (error: unknown) => { reply({ id, kind: 'failed', error: asHelperError(error) }); },
+    );
+    return;
+  }
+  const running = runner.check(request.file, request.args, request.deadlineMs);
+  running.outcome.then(
+    (outcome) => { reply({ id, kind: 'outcome', outcome }); },
+    (error: unknown) => { reply({ id, kind: 'failed', error: asHelperError(error) }); },
+  );
+  void running.gone.then(() => { reply({ id, kind: 'gone' }); });
+});
+// The daemon went (exit, kill -9): commands already started run on; mounts stay.
+process.on('disconnect', () => process.exit(0));

@@ -25,6 +25,16 @@ export function commandOutputDir(stateDir: string): string {
 }
 
 /**
+ * Makes the output directory (0700) empty: the files of commands a killed daemon was running
+ * (kill -9 skips every `finally`) go when the next one starts.
+ */
+export function prepareOutputDir(outputDir: string): void {
+  rmSync(outputDir, { recursive: true, force: true });
+  mkdirSync(outputDir, { recursive: true, mode: 0o700 });
+  chmodSync(outputDir, 0o700);
+}
+
+/**
  * Runs commands with execa, each binary by the absolute path found once. Output comes
  * through pipes, but for commands that start a daemon (a FUSE client, mount.glusterfs):
  * theirs goes to private files, as the daemon would inherit a pipe, hold it open long after
@@ -38,16 +48,11 @@ export class ExecaCommandRunner implements CommandRunner {
   readonly #binaries = new BinaryPaths(process.env.PATH ?? DEFAULT_PATH);
   #execa: Promise<Execa> | undefined;
 
-  /**
-   * `outputDir` (0700) belongs to this runner alone: it is emptied here, at start-up, so the
-   * output files of commands a killed daemon was running (kill -9 skips every `finally`) go.
-   */
+  /** `outputDir` belongs to this runner alone: it is emptied here, at start-up (prepareOutputDir). */
   public constructor(timeoutSeconds: number, outputDir: string) {
     this.#timeoutMs = timeoutSeconds * 1000;
     this.#outputDir = outputDir;
-    rmSync(outputDir, { recursive: true, force: true });
-    mkdirSync(outputDir, { recursive: true, mode: 0o700 });
-    chmodSync(outputDir, 0o700);
+    prepareOutputDir(outputDir);
   }
 
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {

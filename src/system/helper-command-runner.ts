@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { VolplexError } from '../core/errors.js';
 import type { HelperReply, HelperRequest } from './command-helper-protocol.js';
 import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
+import { prepareOutputDir } from './execa-command-runner.js';
 
 /** Beyond a command's own bound (its timeout, the kill grace): the helper itself is not answering. */
 const HELPER_SLACK_MS = 5000;
@@ -32,10 +33,12 @@ export class HelperCommandRunner implements CommandRunner {
   #helper: Promise<{ readonly child: HelperProcess }> | undefined;
   #nextId = 0;
 
+  /** `outputDir` is emptied at once, when the daemon starts, and again by each helper that starts. */
   public constructor(timeoutSeconds: number, outputDir: string, script = fileURLToPath(new URL('./command-helper.js', import.meta.url))) {
     this.#timeoutSeconds = timeoutSeconds;
     this.#outputDir = outputDir;
     this.#script = script;
+    prepareOutputDir(outputDir);
   }
 
   /** Starts the helper now, in the background, so that the first command does not wait for it. */

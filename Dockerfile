@@ -21,7 +21,7 @@ RUN apt-get update \
 WORKDIR /opt/volplex
 ENV VOLPLEX_DEPLOYMENT=container
 COPY --from=build /opt/volplex/node_modules node_modules
-COPY --from=build /opt/volplex/dist/volplex.js /opt/volplex/dist/command-helper.js dist/
+COPY --from=build /opt/volplex/dist/*.js dist/
 COPY package.json ./
 COPY config config
 COPY bin bin

@@ -1,7 +1,7 @@
-// `npm run build`, after tsc: the daemon and CLI as one file (dist/volplex.js) and the command
-// helper beside it (dist/command-helper.js), so that start-up reads two files, not hundreds.
-// better-sqlite3 stays external: it is a native addon loaded from node_modules.
-import { readFile } from 'node:fs/promises';
+// `npm run build`, after tsc: the daemon and CLI bundled (dist/volplex.js with its chunks
+// dist/chunk-*.js) and the command helper beside it (dist/command-helper.js), so that start-up
+// reads a few files, not hundreds. better-sqlite3 stays external: a native addon in node_modules.
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,9 +25,20 @@ const configPath = {
   },
 };
 
+// Chunk names carry a hash of their content: those of an earlier build would stay behind.
+for (const name of await readdir(dist)) {
+  if (/^chunk-.*\.js(\.map)?$/.test(name)) {
+    await rm(join(dist, name));
+  }
+}
+
 await build({
   entryPoints: { volplex: join(dist, 'src/cli/main.js'), 'command-helper': join(dist, 'src/system/command-helper.js') },
   outdir: dist,
+  // Chunks beside the entries (so that paths relative to a module hold for all): each is
+  // read only when first imported, so the socket answers before the store and drivers load.
+  splitting: true,
+  chunkNames: 'chunk-[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',

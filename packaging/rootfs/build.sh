@@ -63,8 +63,8 @@ install -m 0755 "$(command -v node)" "$root/usr/local/bin/node"
 app=$root/opt/volplex
 rm -rf "$app"
 mkdir -p "$app/dist"
-# The bundled daemon and its command helper; node_modules for better-sqlite3 (a native addon, not bundled).
-cp -a "$repo/dist/volplex.js" "$repo/dist/command-helper.js" "$app/dist/"
+# The bundled daemon (entry and chunks) and its command helper; node_modules for better-sqlite3 (a native addon, not bundled).
+cp -a "$repo"/dist/*.js "$app/dist/"
 cp -a "$repo/package.json" "$repo/package-lock.json" "$repo/config" "$repo/bin" "$app/"
 ln -sf /opt/volplex/bin/volplex.js "$root/usr/local/bin/volplex"
 step "copying node_modules and pruning development dependencies"

@@ -1,61 +1,46 @@
 import { mkdir } from 'node:fs/promises';
 
-import { createContainer } from '../app/container.js';
-import { TOKENS } from '../app/tokens.js';
-import type { LiveConfig } from '../config/live-config.js';
 import { loadConfig } from '../config/load.js';
-import { HolderReconciler } from '../core/holder-reconciler.js';
-import { MountRefcounter } from '../core/mount-refcounter.js';
-import { Reconciler } from '../core/reconciler.js';
-import { VolumeService } from '../core/volume-service.js';
+import type { VolumeService } from '../core/volume-service.js';
 import { createLogger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { listenOnSocket } from '../server/listen.js';
-import type { Store } from '../store/store.js';
-import type { CommandRunner } from '../system/command-runner.js';
-import { HealthReport } from './health-report.js';
-import { LiveChecks } from './live-checks.js';
 
-/** Runs the daemon: listen first (dockerd waits only seconds), then reconcile mounts. */
+/**
+ * Runs the daemon: listen first (dockerd waits only seconds), then load the services behind
+ * the socket (store, drivers, command helper) and reconcile mounts. Requests that come
+ * meanwhile wait for the services; Activate and Capabilities are answered at once.
+ */
 export async function serve(configFile: string | undefined): Promise<void> {
   const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
   // One failed background task must not take down every volume's daemon.
   process.on('unhandledRejection', (reason: unknown) => { log.error({ err: reason }, 'unhandled rejection'); });
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
-  const container = createContainer(config, log);
-  const service = container.get(VolumeService);
-  const server = await listenOnSocket(createApp(service, log), config.socket);
+  let serviceReady: (service: VolumeService) => void = () => undefined;
+  const service = new Promise<VolumeService>((resolve) => { serviceReady = resolve; });
+  const server = await listenOnSocket(createApp(service, log, config.scope), config.socket);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
-  container.get<CommandRunner>(TOKENS.runner).warmUp?.();
-  const checks = new LiveChecks(config.stateDir, configFile, log);
-  checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });
-  const reloader = checks.watchConfiguration(container.get<LiveConfig>(TOKENS.config));
-  const refcounter = container.get(MountRefcounter);
-  const report = new HealthReport(config.stateDir, config.mountRoot, refcounter, container.get<Store>(TOKENS.store));
-  const checkHealth = (): void => {
-    refcounter.checkHealth().then(() => report.write()).catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });
-  };
-  const reconciled = container.get(Reconciler).run().then(() => undefined);
-  service.holdMountsUntil(reconciled);
-  // Adopted mounts are probed in the background, never before the first Mount may proceed.
-  void reconciled.then(checkHealth);
-  setInterval(checkHealth, config.health.interval * 1000).unref();
-  if (config.docker.newLifetimeAtStart) {
-    // The managed plugin: dockerd sends it no Activate, and starts it whenever dockerd itself starts.
-    service.activate();
+
+  const { startServices } = await import('./daemon-services.js');
+  let services: Awaited<ReturnType<typeof startServices>>;
+  try {
+    services = startServices(config, configFile, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'cannot start: the socket is closed again');
+    server.close();
+    process.exitCode = 1;
+    return;
   }
-  const holders = container.get(HolderReconciler);
-  holders.startPeriodic();
-  holders.logSource().catch((error: unknown) => { log.warn({ err: error }, 'holder source check failed'); });
+  serviceReady(services.service);
+  log.info({ readyMs: Math.round(process.uptime() * 1000) }, 'volumes loaded');
 
   const stop = (signal: string): void => {
     // Mounts stay: containers keep using them and the next start adopts them.
     log.info({ signal }, 'stopping; mounts are left in place');
-    reloader.stop();
-    holders.stop();
+    services.stop();
     server.close(() => {
-      container.get<Store>(TOKENS.store).close();
+      services.close();
       process.exit(0);
     });
     server.closeIdleConnections();

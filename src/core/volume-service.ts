@@ -79,10 +79,6 @@ export class VolumeService {
     this.#holders.activated();
   }
 
-  public capabilities(): { scope: 'local' | 'global' } {
-    return { scope: this.#config.current.scope };
-  }
-
   public async create(name: string, given: VolumeOptions): Promise<void> {
     await inContext(`create ${name}`, async () => {
       assertValidVolumeName(name);

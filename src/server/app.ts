@@ -10,8 +10,13 @@ import { MAX_BODY_BYTES, ROUTES } from './routes.js';
 
 type Handler = (body: Readonly<Record<string, unknown>>, response: Response) => Promise<object> | object;
 
-/** The protocol over HTTP: decode → service → encode. Success is 200 with JSON, always. */
-export function createApp(service: VolumeService, log: Logger): express.Express {
+/**
+ * The protocol over HTTP: decode → service → encode. Success is 200 with JSON, always. The
+ * service may still be loading (the socket answers first): requests wait for it, but for
+ * Activate and Capabilities, which answer at once.
+ */
+export function createApp(loading: VolumeService | Promise<VolumeService>, log: Logger, scope: 'local' | 'global' = 'local'): express.Express {
+  const ready = Promise.resolve(loading);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -36,24 +41,29 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
     return id;
   };
 
+  // Taken in order: every request after this one finds the new dockerd lifetime begun.
   handle(ROUTES.activate, () => {
-    service.activate();
+    void ready.then((service) => { service.activate(); });
     return { Implements: ['VolumeDriver'] };
   });
-  handle(ROUTES.capabilities, () => ({ Capabilities: { Scope: service.capabilities().scope } }));
+  // scope is fixed at start.
+  handle(ROUTES.capabilities, () => ({ Capabilities: { Scope: scope } }));
   handle(ROUTES.create, async (body, response) => {
-    await service.create(named(body, response), decodeOpts(body));
+    const name = named(body, response);
+    const opts = decodeOpts(body);
+    await (await ready).create(name, opts);
     return {};
   });
-  handle(ROUTES.get, (body, response) => {
-    const volume = service.get(named(body, response));
+  handle(ROUTES.get, async (body, response) => {
+    const name = named(body, response);
+    const volume = (await ready).get(name);
     return { Volume: { Name: volume.name, Mountpoint: volume.mountpoint, CreatedAt: volume.createdAt, Status: volume.status } };
   });
   // The service answers List with the same array until something it shows changes: so is the body reused.
   const listBodies = new WeakMap<readonly VolumeSummary[], string>();
-  app.post(ROUTES.list, (request: Request, response: Response) => {
+  app.post(ROUTES.list, async (request: Request, response: Response) => {
     decodeBody(request.body);
-    const volumes = service.list();
+    const volumes = (await ready).list();
     let body = listBodies.get(volumes);
     if (body === undefined) {
       body = JSON.stringify({ Volumes: volumes.map((volume) => ({ Name: volume.name, Mountpoint: volume.mountpoint })), Err: '' });
@@ -62,15 +72,23 @@ export function createApp(service: VolumeService, log: Logger): express.Express 
     response.status(200).type('application/json').send(body);
   });
   handle(ROUTES.mount, async (body, response) => {
-    return { Mountpoint: await service.mount(named(body, response), mountId(body, response)) };
+    const name = named(body, response);
+    const id = mountId(body, response);
+    return { Mountpoint: await (await ready).mount(name, id) };
   });
   handle(ROUTES.unmount, async (body, response) => {
-    await service.unmount(named(body, response), mountId(body, response));
+    const name = named(body, response);
+    const id = mountId(body, response);
+    await (await ready).unmount(name, id);
     return {};
   });
-  handle(ROUTES.path, (body, response) => ({ Mountpoint: service.path(named(body, response)) }));
+  handle(ROUTES.path, async (body, response) => {
+    const name = named(body, response);
+    return { Mountpoint: (await ready).path(name) };
+  });
   handle(ROUTES.remove, async (body, response) => {
-    await service.remove(named(body, response));
+    const name = named(body, response);
+    await (await ready).remove(name);
     return {};
   });
 

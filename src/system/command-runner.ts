@@ -10,6 +10,11 @@ export interface RunOptions {
    * statd): its output must not go through pipes the daemon would inherit.
    */
   readonly startsDaemon?: boolean;
+  /**
+   * The command touches only local paths and ends at once (a bind mount, its umount): it goes
+   * ahead of commands that may wait on a server, so a dead one's retries never queue it.
+   */
+  readonly quick?: boolean;
 }
 
 export interface CommandResult {

@@ -35,7 +35,7 @@ export class LinuxMounter implements Mounter {
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
     const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
-    await this.#runner.run('mount', args, { secrets: sensitive, startsDaemon: fstype !== '', ...PROVIDED_BY });
+    await this.#runner.run('mount', args, { secrets: sensitive, startsDaemon: fstype !== '', quick: fstype === '', ...PROVIDED_BY });
     // A bind mount shows the type and device of the filesystem its source lives on; any other
     // mount's device is known only from the next read of the table.
     const holder = fstype === '' ? await this.#table.filesystemOf(source) : undefined;
@@ -53,9 +53,11 @@ export class LinuxMounter implements Mounter {
   }
 
   public async unmount(target: string, lazy: boolean): Promise<void> {
+    const entry = await this.#table.lookup(target);
+    const quick = entry !== undefined && !isRemoteFilesystem(entry.fsType);
     try {
       // -c: no path canonicalization, which would stat a dead mount. -f aborts requests to a dead server; -l detaches at once.
-      await this.#runner.run('umount', lazy ? ['-c', '-f', '-l', '--', target] : ['-c', '--', target], PROVIDED_BY);
+      await this.#runner.run('umount', lazy ? ['-c', '-f', '-l', '--', target] : ['-c', '--', target], { quick, ...PROVIDED_BY });
     } catch (error) {
       // Only the kernel knows what a failed umount left: ask it, not our notes.
       this.#table.forget(target);

@@ -24,7 +24,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
   const container = createContainer(config, log);
   const service = container.get(VolumeService);
-  const server = await listenOnSocket(createApp(service, log), config.socket);
+  const server = await listenOnSocket(createApp(service, log), config.socket, log);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
   const checks = new LiveChecks(config.stateDir, configFile, log);
   checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });

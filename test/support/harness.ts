@@ -10,7 +10,7 @@ import type { VolplexConfig } from '../../src/config/config.js';
 import { HolderReconciler } from '../../src/core/holder-reconciler.js';
 import { Reconciler } from '../../src/core/reconciler.js';
 import { VolumeService } from '../../src/core/volume-service.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import type { Store } from '../../src/store/store.js';
 import type { CommandRunner } from '../../src/system/command-runner.js';
 import { commandOutputDir, ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
@@ -81,13 +81,13 @@ export interface Harness<M extends Mounter> {
 
 /** The real service, store and drivers over the given mounter (a FakeMounter unless said). */
 export function createHarness<M extends Mounter = FakeMounter>(
-  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder } = {},
+  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder; log?: Logger } = {},
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);
   const mounter = options.mounter ?? (new FakeMounter(options.runner) as unknown as M);
   const holderFinder = options.holderFinder ?? new FakeHolderFinder();
-  const container = createContainer(config, createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }) });
+  const container = createContainer(config, options.log ?? createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }) });
   const store = container.get<Store>(TOKENS.store);
   const holders = container.get(HolderReconciler);
   return {

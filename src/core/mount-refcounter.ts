@@ -7,6 +7,7 @@ import { TOKENS } from '../app/tokens.js';
 import { quote } from '../base/quote.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { ReleaseResult, Store } from '../store/store.js';
 import type { MountCheck, Mounter } from '../system/mounter.js';
 import { backendKey, backendTarget } from './backend-key.js';
@@ -50,6 +51,7 @@ export class MountRefcounter {
   readonly #store: Store;
   readonly #mounter: Mounter;
   readonly #log: Logger;
+  readonly #metrics: MetricsRecorder;
   readonly #mountRoot: string;
 
   public constructor(
@@ -57,8 +59,10 @@ export class MountRefcounter {
     @inject(TOKENS.mounter) mounter: Mounter,
     @inject(TOKENS.logger) log: Logger,
     @inject(TOKENS.config) config: LiveConfig,
+    @inject(TOKENS.metrics) metrics: MetricsRecorder,
   ) {
     this.#store = store;
+    this.#metrics = metrics;
     this.#mounter = mounter;
     this.#log = log;
     // mountRoot is fixed at start (FIXED_SETTINGS): reading it once is reading it at use time.
@@ -206,6 +210,9 @@ export class MountRefcounter {
       throw error;
     }
     this.#recordHealth(target, { state: 'mounted' });
+    if (check.state === 'stale') {
+      this.#metrics.healed(driver.type);
+    }
     this.#log.info({ volume: volume.name, type: driver.type, target }, 'backend mounted');
   }
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { MountReference, ReleaseResult, Store, VolumeRecord, VolumeUsage } from './store.js';
+import type { MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
 
@@ -133,6 +133,14 @@ export class SqliteStore implements Store {
       held.set(row.backend_key, [...(held.get(row.backend_key) ?? []), row.name]);
     }
     return held;
+  }
+
+  public counts(): StoreCounts {
+    return this.#db.transaction((): StoreCounts => {
+      const types = this.#db.prepare<[], { type: string; volumes: number }>('SELECT type, count(*) AS volumes FROM volumes GROUP BY type').all();
+      const references = this.#db.prepare<[], { total: number | null }>('SELECT sum(count) AS total FROM mount_refs').get()?.total ?? 0;
+      return { volumesByType: new Map(types.map((row) => [row.type, row.volumes])), references };
+    })();
   }
 
   public dropBackend(backendKey: string): string[] {

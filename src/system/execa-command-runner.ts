@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 import { VolplexError } from '../core/errors.js';
+import { NO_METRICS, type CommandEnding, type MetricsRecorder } from '../metrics/recorder.js';
 import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
 import { maskSecrets } from './mask.js';
 
@@ -26,20 +28,35 @@ export function commandOutputDir(stateDir: string): string {
 export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
   readonly #outputDir: string;
+  readonly #metrics: MetricsRecorder;
 
   /**
    * `outputDir` (0700) belongs to this runner alone: it is emptied here, at start-up, so the
    * output files of commands a killed daemon was running (kill -9 skips every `finally`) go.
+   * Every command's duration and ending go to `metrics`, under the program's file name.
    */
-  public constructor(timeoutSeconds: number, outputDir: string) {
+  public constructor(timeoutSeconds: number, outputDir: string, metrics: MetricsRecorder = NO_METRICS) {
     this.#timeoutMs = timeoutSeconds * 1000;
     this.#outputDir = outputDir;
+    this.#metrics = metrics;
     rmSync(outputDir, { recursive: true, force: true });
     mkdirSync(outputDir, { recursive: true, mode: 0o700 });
     chmodSync(outputDir, 0o700);
   }
 
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const started = performance.now();
+    const ending: { value: CommandEnding } = { value: 'failed' };
+    try {
+      const result = await this.#run(file, args, options, ending);
+      ending.value = 'ok';
+      return result;
+    } finally {
+      this.#metrics.command(basename(file), ending.value, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #run(file: string, args: readonly string[], options: RunOptions, ending: { value: CommandEnding }): Promise<CommandResult> {
     const secrets = options.secrets ?? [];
     const command = maskSecrets([file, ...args].join(' '), secrets);
     // Unguessable names opened exclusively: nobody can plant a file or link there first.
@@ -69,15 +86,18 @@ export class ExecaCommandRunner implements CommandRunner {
       }, timeoutMs);
       const result = await Promise.race([child, abandoned]).finally(() => { clearTimeout(timer); });
       if (result === 'abandoned') {
+        ending.value = 'timeout';
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
       }
       const stdout = maskSecrets(readFileSync(outPath, 'utf8'), secrets);
       const stderr = maskSecrets(readFileSync(errPath, 'utf8'), secrets);
       if (result.code === 'ENOENT') {
+        ending.value = 'missing';
         const hint = options.providedBy === undefined ? '' : ` (${options.providedBy})`;
         throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
       }
       if (clock.timedOut) {
+        ending.value = 'timeout';
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and was killed${tail(stderr)}`);
       }
       if (result.exitCode !== 0) {
@@ -94,6 +114,7 @@ export class ExecaCommandRunner implements CommandRunner {
   }
 
   public check(file: string, args: readonly string[], deadlineMs: number): RunningCheck {
+    const begun = performance.now();
     // Boxed: a subprocess is thenable, and a promise of it would wait for its exit.
     const started = import('execa').then(({ execa }) => ({
       child: execa(file, [...args], { reject: false, stdin: 'ignore', env: commandEnv(), extendEnv: false, maxBuffer: MAX_CHECK_OUTPUT, encoding: 'utf8' }),
@@ -113,7 +134,17 @@ export class ExecaCommandRunner implements CommandRunner {
         resolve({ status: 'exited', exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr });
       }, reject);
     });
-    return { outcome, gone: exited.then(() => undefined) };
+    const measured = outcome.then(
+      (ended) => {
+        this.#metrics.command(basename(file), ended.status === 'deadline' ? 'timeout' : ended.exitCode === 0 ? 'ok' : 'failed', (performance.now() - begun) / 1000);
+        return ended;
+      },
+      (error: unknown) => {
+        this.#metrics.command(basename(file), VolplexError.is(error, 'Unavailable') ? 'missing' : 'failed', (performance.now() - begun) / 1000);
+        throw error;
+      },
+    );
+    return { outcome: measured, gone: exited.then(() => undefined) };
   }
 }
 

@@ -32,7 +32,8 @@ export async function listenOnSocket(listener: RequestListener, socketPath: stri
   return server;
 }
 
-async function removeStaleSocket(socketPath: string): Promise<void> {
+/** Removes a socket file nobody serves; throws for anything else at the path (a file, a live socket). */
+export async function removeStaleSocket(socketPath: string): Promise<void> {
   const found = await stat(socketPath).catch(() => undefined);
   if (found === undefined) {
     return;

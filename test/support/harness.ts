@@ -57,6 +57,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     },
     // No host Docker API in tests unless one asks for it (the kernel scan still sees the host).
     docker: { socket: '', checkInterval: 60, staleGrace: 60, newLifetimeAtStart: false },
+    metrics: { listen: '' },
     credentials: {},
     security: { inlineSecrets: 'warn' },
   };

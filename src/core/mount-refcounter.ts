@@ -273,6 +273,6 @@ export class MountRefcounter {
     if (!plan.createSubdir) {
       throw new VolplexError('InvalidParameter', `subdir ${quote(plan.subdir)} does not exist on the backend (create it, or set createSubdir)`);
     }
-    await this.#mounter.makeDirectory(mountpoint);
+    await this.#mounter.makeDirectory(mountpoint, plan.ownership);
   }
 }

@@ -181,6 +181,15 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       expect((await call('/VolumeDriver.Get', goJson({ Name: 'smuggled' }))).body.Err).toMatch(exactErr('volume "smuggled" not found'));
     });
 
+    it.each([
+      ['a mode that is not octal', { mode: '0778' }, 'create owned: option "mode" for type local must not contain "8" (character 4); valid: an octal mode from 0 to 7777, such as 0755 (got "0778")'],
+      ['a uid past the largest', { uid: '4294967295' }, 'create owned: option "uid" for type local must be a whole number from 0 to 4294967294 (got "4294967295")'],
+    ])('answers %s with a 400 naming the valid range', async (_desc, opts, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'owned', Opts: opts }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toMatch(exactErr(expectedErr));
+    });
+
     it('never echoes a malformed body in the Err (it may hold a secret)', async () => {
       const response = await call('/VolumeDriver.Create', 'xTOPSECRETx');
       expect(response.status).toBe(400);

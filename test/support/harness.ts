@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { Container } from 'inversify';
 
-import { createContainer } from '../../src/app/container.js';
+import { createContainer, type Overrides } from '../../src/app/container.js';
 import { TOKENS } from '../../src/app/tokens.js';
 import type { VolplexConfig } from '../../src/config/config.js';
 import { HolderReconciler } from '../../src/core/holder-reconciler.js';
@@ -82,13 +82,13 @@ export interface Harness<M extends Mounter> {
 
 /** The real service, store and drivers over the given mounter (a FakeMounter unless said). */
 export function createHarness<M extends Mounter = FakeMounter>(
-  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder; log?: Logger } = {},
+  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder; log?: Logger; metrics?: Overrides['metrics'] } = {},
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);
   const mounter = options.mounter ?? (new FakeMounter(options.runner) as unknown as M);
   const holderFinder = options.holderFinder ?? new FakeHolderFinder();
-  const container = createContainer(config, options.log ?? createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }) });
+  const container = createContainer(config, options.log ?? createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }), ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
   const store = container.get<Store>(TOKENS.store);
   const holders = container.get(HolderReconciler);
   return {

@@ -1,26 +1,40 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { startDaemon } from '../test/support/daemon.js';
+import { startDaemon, type RunningDaemon } from '../test/support/daemon.js';
 import { makeTempDir, removeTempDir, testConfig } from '../test/support/harness.js';
 
 /**
- * `npm run bench [-- --volumes N --concurrency C]`: starts a private volplex daemon and a
- * bare node:http floor server, drives both over their unix sockets with the same request
- * shapes, and prints per-phase p50/p99 latency and server CPU time per request.
+ * `npm run bench [-- --volumes N --concurrency C --metrics off|on|both]`: starts a private volplex
+ * daemon and a bare node:http floor server, drives both over their unix sockets with the same
+ * request shapes, and prints per-phase p50/p99 latency and server CPU time per request. With
+ * `--metrics both` (the default) the phases run twice, on a daemon without and one with
+ * `metrics.listen` (scraped every second, as Prometheus would), and the two are compared.
  */
 const { values } = parseArgs({
-  options: { volumes: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '16' }, mounted: { type: 'string', default: '10,1000,5000' }, sample: { type: 'string', default: '200' } },
+  options: {
+    volumes: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '16' },
+    mounted: { type: 'string', default: '10,1000,5000' },
+    sample: { type: 'string', default: '200' },
+    metrics: { type: 'string', default: 'both' },
+  },
 });
 const N = Number(values.volumes);
 const C = Number(values.concurrency);
 /** Mount/Unmount cost is measured with this many other volumes mounted, at each level. */
 const MOUNTED_LEVELS = values.mounted.split(',').filter((level) => level !== '').map(Number);
 const SAMPLE = Number(values.sample);
+if (!['off', 'on', 'both'].includes(values.metrics)) {
+  throw new Error(`--metrics must be off, on or both (got ${values.metrics})`);
+}
+/** The daemons the phases run on: without metrics, with them, or one of each. */
+const METRICS_RUNS: readonly boolean[] = values.metrics === 'both' ? [false, true] : [values.metrics === 'on'];
+const SCRAPE_INTERVAL_MS = 1000;
 const CLOCK_TICKS_PER_SECOND = 100;
 
 interface PhaseResult {
@@ -164,38 +178,103 @@ function printScaling(rows: readonly ScalingRow[], floor: { mountMicros: number;
   }
 }
 
+/** Scrapes the daemon's metrics every second while the phases run, as Prometheus would; returns a stop that tells how many scrapes answered. */
+function scrapeEverySecond(path: string): () => number {
+  let answered = 0;
+  const timer = setInterval(() => {
+    request({ socketPath: path, path: '/metrics', method: 'GET' }, (response) => {
+      response.resume();
+      response.on('end', () => { answered += response.statusCode === 200 ? 1 : 0; });
+    }).on('error', () => undefined).end();
+  }, SCRAPE_INTERVAL_MS);
+  return () => {
+    clearInterval(timer);
+    return answered;
+  };
+}
+
+interface Run {
+  readonly metrics: boolean;
+  readonly results: PhaseResult[];
+  readonly floor: PhaseResult[];
+  readonly restartMs: number;
+  readonly daemon: RunningDaemon;
+}
+
+/** Every phase on a fresh daemon (restarted before unmount, every volume mounted), and on the floor server. */
+async function runPhases(root: string, metrics: boolean, floorSocket: string, floorPid: number): Promise<Run> {
+  mkdirSync(root, { recursive: true });
+  const config = testConfig(root, { log: { level: 'info' }, metrics: { listen: metrics ? join(root, 'metrics.sock') : '' } });
+  let daemon = await startDaemon(config);
+  let stopScraping = metrics ? scrapeEverySecond(config.metrics.listen) : () => 0;
+  const results: PhaseResult[] = [];
+  const floor: PhaseResult[] = [];
+  let restartMs = 0;
+  let scrapes = 0;
+  for (const phase of phases) {
+    if (phase[0] === 'unmount') {
+      // A restart with every volume mounted: time until the socket answers again.
+      scrapes += stopScraping();
+      await daemon.stop();
+      const started = process.hrtime.bigint();
+      daemon = await startDaemon(config);
+      restartMs = Number(process.hrtime.bigint() - started) / 1e6;
+      stopScraping = metrics ? scrapeEverySecond(config.metrics.listen) : () => 0;
+    }
+    results.push(await runPhase(daemon.config.socket, daemon.process.pid as number, phase));
+    floor.push(await runPhase(floorSocket, floorPid, phase));
+  }
+  scrapes += stopScraping();
+  if (metrics) {
+    process.stdout.write(`\nmetrics on: ${scrapes} scrapes of GET /metrics answered during the phases (one a second)\n`);
+  }
+  return { metrics, results, floor, restartMs, daemon };
+}
+
+function printRun(run: Run): void {
+  print(`volplex vs. bare node:http: ${N} volumes (type=local, real bind mounts), concurrency ${C}, metrics ${run.metrics ? 'on' : 'off'}`, run.results, run.floor);
+  const totalCpu = run.results.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
+  const totalFloor = run.floor.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
+  process.stdout.write(`\nrestart with ${N} volumes mounted: socket answering ${run.restartMs.toFixed(0)} ms after spawn (node start-up included)\n`);
+  process.stdout.write(`overall daemon CPU per request: ${(totalCpu / run.results.reduce((s, r) => s + r.requests, 0)).toFixed(0)} µs, ${(totalCpu / totalFloor).toFixed(1)}x the floor\n`);
+}
+
+/** Metrics on against off, phase by phase: the cost of recording (and of being scraped). */
+function printMetricsCost(off: readonly PhaseResult[], on: readonly PhaseResult[]): void {
+  process.stdout.write('\nmetrics on vs. off (ratio 1.0: no cost; compare with run-to-run noise, e.g. two runs with --metrics off)\n');
+  process.stdout.write('phase         p50 off   p50 on  ratio | cpu µs off  cpu µs on  ratio\n');
+  off.forEach((row, index) => {
+    const other = on[index] ?? row;
+    process.stdout.write(
+      `${row.phase.padEnd(12)} ${row.p50.toFixed(2).padStart(8)} ${other.p50.toFixed(2).padStart(8)} ${(other.p50 / row.p50).toFixed(2).padStart(6)} | ${row.cpuMicrosPerRequest.toFixed(0).padStart(10)} ${other.cpuMicrosPerRequest.toFixed(0).padStart(10)} ${(other.cpuMicrosPerRequest / Math.max(row.cpuMicrosPerRequest, 1)).toFixed(2).padStart(6)}\n`,
+    );
+  });
+}
+
 async function main(): Promise<void> {
   const root = makeTempDir('bench');
-  const config = testConfig(root, { log: { level: 'info' } });
-  let daemon = await startDaemon(config);
   const floorSocket = join(root, 'floor.sock');
   const floor = await startFloor(floorSocket);
+  let daemon: RunningDaemon | undefined;
   try {
-    const results: PhaseResult[] = [];
-    const floorResults: PhaseResult[] = [];
-    let restartMs = 0;
-    for (const phase of phases) {
-      if (phase[0] === 'unmount') {
-        // A restart with every volume mounted: time until the socket answers again.
-        await daemon.stop();
-        const started = process.hrtime.bigint();
-        daemon = await startDaemon(config);
-        restartMs = Number(process.hrtime.bigint() - started) / 1e6;
-      }
-      results.push(await runPhase(daemon.config.socket, daemon.process.pid as number, phase));
-      floorResults.push(await runPhase(floorSocket, floor.pid as number, phase));
+    const runs: Run[] = [];
+    for (const metrics of METRICS_RUNS) {
+      await daemon?.stop();
+      const run = await runPhases(join(root, metrics ? 'metrics-on' : 'metrics-off'), metrics, floorSocket, floor.pid as number);
+      daemon = run.daemon;
+      runs.push(run);
+      printRun(run);
     }
-    print(`volplex vs. bare node:http: ${N} volumes (type=local, real bind mounts), concurrency ${C}`, results, floorResults);
-    const totalCpu = results.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
-    const totalFloor = floorResults.reduce((sum, row) => sum + row.cpuMicrosPerRequest * row.requests, 0);
-    process.stdout.write(`\nrestart with ${N} volumes mounted: socket answering ${restartMs.toFixed(0)} ms after spawn (node start-up included)\n`);
-    process.stdout.write(`overall daemon CPU per request: ${(totalCpu / results.reduce((s, r) => s + r.requests, 0)).toFixed(0)} µs, ${(totalCpu / totalFloor).toFixed(1)}x the floor\n`);
-    if (MOUNTED_LEVELS.length > 0) {
+    const [off, on] = runs;
+    if (off !== undefined && on !== undefined) {
+      printMetricsCost(off.results, on.results);
+    }
+    if (MOUNTED_LEVELS.length > 0 && daemon !== undefined) {
       printScaling(await mountScaling(daemon.config.socket, daemon.process.pid as number), await mountFloor(root));
     }
   } finally {
     floor.kill('SIGTERM');
-    await daemon.stop();
+    await daemon?.stop();
     removeTempDir(root);
   }
 }

@@ -26,4 +26,6 @@ COPY package.json ./
 COPY config config
 COPY bin bin
 RUN ln -s /opt/volplex/bin/volplex.js /usr/local/bin/volplex
+# Exits 1 on any FAIL (a client a volume needs, an unbound allowed root, a dead mount, the metrics listener).
+HEALTHCHECK --interval=60s --timeout=30s CMD ["volplex", "doctor"]
 ENTRYPOINT ["node", "/opt/volplex/dist/volplex.js", "serve"]

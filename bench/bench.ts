@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +13,15 @@ import { childrenNaming, cpuMicros, median, rssMb } from './process-stats.js';
 import { timeStartup } from './startup.js';
 
 /**
- * `npm run bench [-- --scales 1000,10000 --rounds 3 --concurrency 16 --json FILE]` (root: real
+ * `npm run bench [-- --scales 1000,10000 --rounds 3 --concurrency 16 --metrics off|on|both --json FILE]` (root: real
  * bind mounts). At each scale it runs a private volplex daemon and the express floor
  * (bench/express-floor.ts) alternately, phase by phase, and reports the median of the rounds:
  * latency, and server CPU per request (volplex's with its command helper) as a ratio to the
  * floor's. Mount and Unmount are compared with the bare `mount --bind` and `umount` spawned
  * with execa from a minimal node (bench/mount-floor.ts), with 10, 1000 and 5000 others mounted.
  * Start-up is timed to the first answered Activate, with the scale's volumes and 1000 mounted.
+ * With `--metrics both` (the default) the request phases also run on a daemon with
+ * `metrics.listen` set and scraped every second, as Prometheus would, and the two are compared.
  */
 const { values } = parseArgs({
   options: {
@@ -27,15 +30,20 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     mounted: { type: 'string', default: '10,1000,5000' },
     sample: { type: 'string', default: '200' },
+    metrics: { type: 'string', default: 'both' },
     json: { type: 'string' },
   },
 });
+if (!['off', 'on', 'both'].includes(values.metrics)) {
+  throw new Error(`--metrics must be off, on or both (got ${values.metrics})`);
+}
 const SCALES = values.scales.split(',').map(Number);
 const ROUNDS = Number(values.rounds);
 const C = Number(values.concurrency);
 const LEVELS = values.mounted.split(',').filter((level) => level !== '').map(Number);
 const SAMPLE = Number(values.sample);
 const STARTUP_MOUNTED = 1000;
+const SCRAPE_INTERVAL_MS = 1000;
 
 interface Compared {
   readonly phase: string;
@@ -51,10 +59,13 @@ interface MountLevel {
 
 interface ScaleReport {
   readonly volumes: number;
+  readonly metrics: boolean;
   readonly phases: Compared[];
+  /** The same phases on a daemon with metrics on, when the other run had them off (--metrics both). */
+  readonly withMetrics?: Compared[];
   readonly mountLevels: MountLevel[];
   readonly mountFloor: { readonly mountMicros: number; readonly umountMicros: number };
-  readonly startup?: { readonly mounted: number; readonly volplexMs: number; readonly floorMs: number; readonly volplexRssMb: number; readonly floorRssMb: number };
+  readonly startup?: { readonly mounted: number; readonly volplexMs: number; readonly volplexReadyMs: number; readonly floorMs: number; readonly volplexRssMb: number; readonly floorRssMb: number; readonly helperRssMb: number };
   readonly rssAfterMb: number;
 }
 
@@ -90,10 +101,30 @@ async function mountFloor(root: string): Promise<{ mountMicros: number; umountMi
   return JSON.parse(text) as { mountMicros: number; umountMicros: number };
 }
 
-async function benchScale(volumes: number): Promise<ScaleReport> {
+/** Scrapes the daemon's metrics every second, as Prometheus would; the returned stop says how many scrapes answered. */
+function scrapeEverySecond(path: string): () => number {
+  let answered = 0;
+  const timer = setInterval(() => {
+    request({ socketPath: path, path: '/metrics', method: 'GET' }, (response) => {
+      response.resume();
+      response.on('end', () => { answered += response.statusCode === 200 ? 1 : 0; });
+    }).on('error', () => undefined).end();
+  }, SCRAPE_INTERVAL_MS);
+  return () => {
+    clearInterval(timer);
+    return answered;
+  };
+}
+
+/**
+ * One scale on a fresh daemon, with or without metrics: the request phases and, when `full`,
+ * the mount levels and start-up.
+ */
+async function benchScale(volumes: number, metrics: boolean, full: boolean): Promise<ScaleReport> {
   const root = makeTempDir(`bench-${volumes}`);
-  const config = testConfig(root, { log: { level: 'info' } });
+  const config = testConfig(root, { log: { level: 'info' }, metrics: { listen: metrics ? join(root, 'metrics.sock') : '' } });
   let daemon = await startDaemon(config);
+  const stopScraping = metrics ? scrapeEverySecond(config.metrics.listen) : () => 0;
   const floorSocket = join(root, 'floor.sock');
   const floor = await startFloor(floorSocket);
   const floorCpu = (): number => cpuMicros(floor.pid ?? 0);
@@ -128,7 +159,7 @@ async function benchScale(volumes: number): Promise<ScaleReport> {
     let startup: ScaleReport['startup'];
     let mounted = 0;
     const sampleFrom = volumes - SAMPLE;
-    for (const level of LEVELS.filter((wanted) => wanted + SAMPLE <= volumes)) {
+    for (const level of LEVELS.filter((wanted) => wanted + SAMPLE <= volumes && (full || wanted === LEVELS[0]))) {
       if (level > mounted) {
         await volplex('/VolumeDriver.Mount', (i) => ({ Name: name(mounted + i), ID: 'background' }), level - mounted);
         mounted = level;
@@ -144,18 +175,24 @@ async function benchScale(volumes: number): Promise<ScaleReport> {
         phases.push({ phase: 'mount', volplex: medianResult(mountRuns), floor: await floorLike(floorSocket, floorCpu, '/VolumeDriver.Mount') });
         phases.push({ phase: 'unmount', volplex: medianResult(unmountRuns), floor: await floorLike(floorSocket, floorCpu, '/VolumeDriver.Unmount') });
       }
-      if (level === STARTUP_MOUNTED) {
+      if (full && level === STARTUP_MOUNTED) {
         const timed = await timeStartup(daemon, config, ROUNDS, script('express-floor.js'), root);
         daemon = timed.daemon;
-        startup = { mounted: level, volplexMs: timed.volplexMs, floorMs: timed.floorMs, volplexRssMb: timed.volplexRssMb, floorRssMb: timed.floorRssMb };
+        const helperRssMb = childrenNaming(daemon.process.pid ?? 0, 'command-helper').reduce((sum, helper) => sum + rssMb(helper), 0);
+        startup = { mounted: level, volplexMs: timed.volplexMs, volplexReadyMs: timed.volplexReadyMs, floorMs: timed.floorMs, volplexRssMb: timed.volplexRssMb, floorRssMb: timed.floorRssMb, helperRssMb };
       }
       process.stderr.write(`  ${volumes} volumes: mount/unmount with ${level} mounted done\n`);
     }
     const mountFloorResult = await mountFloor(root);
     const rssAfterMb = rssMb(daemon.process.pid ?? 0);
     await volplex('/VolumeDriver.Unmount', (i) => ({ Name: name(i), ID: 'background' }), mounted);
-    return { volumes, phases, mountLevels, mountFloor: mountFloorResult, ...(startup === undefined ? {} : { startup }), rssAfterMb };
+    const scrapes = stopScraping();
+    if (metrics) {
+      process.stderr.write(`  ${volumes} volumes, metrics on: ${scrapes} scrapes of GET /metrics answered (one a second)\n`);
+    }
+    return { volumes, metrics, phases, mountLevels, mountFloor: mountFloorResult, ...(startup === undefined ? {} : { startup }), rssAfterMb };
   } finally {
+    stopScraping();
     floor.kill('SIGTERM');
     await daemon.stop();
     removeTempDir(root);
@@ -175,7 +212,7 @@ const fixed = (value: number, digits = 2): string => value.toFixed(digits);
 
 function print(report: ScaleReport): void {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  out(`\n## ${report.volumes} volumes (type=local, real bind mounts), concurrency ${C}, median of ${ROUNDS} rounds`);
+  out(`\n## ${report.volumes} volumes (type=local, real bind mounts), concurrency ${C}, median of ${ROUNDS} rounds, metrics ${report.metrics ? 'on' : 'off'}`);
   out('| op | volplex p50 ms | p99 ms | CPU µs/req | express floor p50 ms | floor CPU µs/req | CPU ratio |');
   out('|---|---|---|---|---|---|---|');
   for (const { phase, volplex, floor } of report.phases) {
@@ -192,16 +229,30 @@ function print(report: ScaleReport): void {
   }
   if (report.startup !== undefined) {
     const { startup } = report;
-    out(`\nStart-up to the first answered Activate with ${report.volumes} volumes, ${startup.mounted} mounted: ${fixed(startup.volplexMs, 0)} ms (express floor ${fixed(startup.floorMs, 0)} ms); RSS at start ${fixed(startup.volplexRssMb, 0)} MB (floor ${fixed(startup.floorRssMb, 0)} MB, ${fixed(startup.volplexRssMb / startup.floorRssMb, 2)}×)`);
+    out(`\nStart-up with ${report.volumes} volumes, ${startup.mounted} mounted: first answer (Activate) ${fixed(startup.volplexMs, 0)} ms, volumes loaded (first Get answered) ${fixed(startup.volplexReadyMs, 0)} ms; express floor first answer ${fixed(startup.floorMs, 0)} ms`);
+    out(`RSS at start: daemon ${fixed(startup.volplexRssMb, 0)} MB (floor ${fixed(startup.floorRssMb, 0)} MB, ${fixed(startup.volplexRssMb / startup.floorRssMb, 2)}×), command helper ${fixed(startup.helperRssMb, 0)} MB`);
   }
   out(`RSS after the run: ${fixed(report.rssAfterMb, 0)} MB`);
+  if (report.withMetrics !== undefined) {
+    out('\nMetrics on (listener scraped every second) vs off, same phases on a fresh daemon; compare with the round-to-round noise:');
+    out('| op | CPU µs/req off | on | ratio | p50 ms off | on |');
+    out('|---|---|---|---|---|---|');
+    report.phases.forEach((off, index) => {
+      const on = report.withMetrics?.[index];
+      if (on !== undefined) {
+        out(`| ${off.phase} | ${fixed(off.volplex.cpuMicrosPerRequest, 0)} | ${fixed(on.volplex.cpuMicrosPerRequest, 0)} | ${fixed(on.volplex.cpuMicrosPerRequest / off.volplex.cpuMicrosPerRequest)}× | ${fixed(off.volplex.p50)} | ${fixed(on.volplex.p50)} |`);
+      }
+    });
+  }
 }
 
 const reports: ScaleReport[] = [];
 for (const volumes of SCALES) {
-  const report = await benchScale(volumes);
-  print(report);
-  reports.push(report);
+  const report = await benchScale(volumes, values.metrics === 'on', true);
+  const withMetrics = values.metrics === 'both' ? (await benchScale(volumes, true, false)).phases : undefined;
+  const complete = withMetrics === undefined ? report : { ...report, withMetrics };
+  print(complete);
+  reports.push(complete);
 }
 if (values.json !== undefined) {
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version };

@@ -9,7 +9,10 @@ import { median, rssMb } from './process-stats.js';
 export interface StartupTimes {
   /** The daemon started last, left running. */
   readonly daemon: RunningDaemon;
+  /** To the first answer (Activate and Capabilities answer before the volumes load). */
   readonly volplexMs: number;
+  /** To the first answer that needs the volumes loaded (a Get). */
+  readonly volplexReadyMs: number;
   readonly floorMs: number;
   readonly volplexRssMb: number;
   readonly floorRssMb: number;
@@ -34,17 +37,18 @@ async function floorStartup(script: string, socket: string): Promise<{ ms: numbe
  */
 export async function timeStartup(running: RunningDaemon, config: VolplexConfig, rounds: number, floorScript: string, root: string): Promise<StartupTimes> {
   let daemon = running;
-  const volplex: Array<{ ms: number; rss: number }> = [];
+  const volplex: Array<{ ms: number; readyMs: number; rss: number }> = [];
   const floor: Array<{ ms: number; rss: number }> = [];
   for (let round = 0; round < rounds; round += 1) {
     await daemon.stop();
     daemon = await startDaemon(config);
-    volplex.push({ ms: daemon.answeredAfterMs, rss: rssMb(daemon.process.pid ?? 0) });
+    volplex.push({ ms: daemon.answeredAfterMs, readyMs: daemon.readyAfterMs, rss: rssMb(daemon.process.pid ?? 0) });
     floor.push(await floorStartup(floorScript, join(root, `floor-start-${round}.sock`)));
   }
   return {
     daemon,
     volplexMs: median(volplex.map((run) => run.ms)),
+    volplexReadyMs: median(volplex.map((run) => run.readyMs)),
     floorMs: median(floor.map((run) => run.ms)),
     volplexRssMb: median(volplex.map((run) => run.rss)),
     floorRssMb: median(floor.map((run) => run.rss)),

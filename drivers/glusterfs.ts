@@ -12,6 +12,7 @@ import { VolplexError } from '../src/core/errors.js';
 import { assertMountOptionList, mergeMountOptions } from '../src/core/mount-options.js';
 import { booleanOption, HOST_LIST, isTrue, splitHosts, SUBDIR, word } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
+import { assertSubdirOwnership, ownershipOf, ownershipOptions } from '../src/core/ownership.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Mounter } from '../src/system/mounter.js';
 
@@ -32,6 +33,7 @@ export class GlusterfsDriver implements VolumeDriver {
     booleanOption('createSubdir', 'make subdir on first mount if it is missing', false),
     booleanOption('ro', 'mount read-only', false),
     ...mountOptionSpecs,
+    ...ownershipOptions('the subdir volplex creates (createSubdir)'),
   ];
 
   readonly #config: LiveConfig;
@@ -44,6 +46,7 @@ export class GlusterfsDriver implements VolumeDriver {
 
   public async prepare(volume: Volume): Promise<void> {
     this.#servers(volume);
+    assertSubdirOwnership(this.type, volume.options);
   }
 
   public plan(volume: Volume): MountPlan {
@@ -54,6 +57,7 @@ export class GlusterfsDriver implements VolumeDriver {
       key: `${servers.join(',')}/${glusterVolume}:${readOnly ? 'ro' : 'rw'}:${this.#mountOptions(volume).join(',')}`,
       subdir: volume.options.subdir ?? '',
       createSubdir: isTrue(volume.options.createSubdir),
+      ownership: ownershipOf(volume.options),
       details: { servers: servers.join(','), glusterVolume, subdir: volume.options.subdir ?? '', readOnly: String(readOnly) },
     };
   }

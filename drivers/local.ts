@@ -11,6 +11,7 @@ import { errnoCode, VolplexError } from '../src/core/errors.js';
 import { assertDeviceOnHost } from '../src/core/host-bind-check.js';
 import { ABSOLUTE_PATH, booleanOption, isTrue } from '../src/core/option-checks.js';
 import type { OptionTable } from '../src/core/option-table.js';
+import { givenOwnership, ownershipOf, ownershipOptions } from '../src/core/ownership.js';
 import { userPathError } from '../src/core/path-errors.js';
 import type { FileIdentity, Mounter } from '../src/system/mounter.js';
 
@@ -33,6 +34,7 @@ export class LocalDriver implements VolumeDriver {
     },
     booleanOption('create', 'make the device directory if it is missing', false),
     booleanOption('ro', 'mount read-only', false),
+    ...ownershipOptions('the managed directory (no device), set when it is made'),
   ];
 
   readonly #config: LiveConfig;
@@ -46,8 +48,14 @@ export class LocalDriver implements VolumeDriver {
   public async prepare(volume: Volume): Promise<void> {
     const device = volume.options.device;
     if (device === undefined) {
-      await mkdir(this.#managedDirectory(volume.name), { recursive: true, mode: 0o755 });
+      // Owner and mode are the volume's, set once here; the volumes directory above stays volplex's.
+      await mkdir(dirname(this.#managedDirectory(volume.name)), { recursive: true, mode: 0o755 });
+      await this.#mounter.makeDirectory(this.#managedDirectory(volume.name), ownershipOf(volume.options));
       return;
+    }
+    const given = givenOwnership(volume.options);
+    if (given !== '') {
+      throw new VolplexError('InvalidParameter', `option(s) ${given} for type local apply only to a managed volume (without device): volplex sets them on the directory it makes; change the owner of device ${quote(device)} on the host instead`);
     }
     await this.#resolveDevice(device, isTrue(volume.options.create), true);
   }

@@ -10,6 +10,7 @@ import { VolplexError } from '../src/core/errors.js';
 import { assertMountOptionList, mergeMountOptions } from '../src/core/mount-options.js';
 import { ABSOLUTE_PATH, booleanOption, HOST, isTrue, oneOf, SUBDIR } from '../src/core/option-checks.js';
 import { requiredOption, type OptionSpec, type OptionTable } from '../src/core/option-table.js';
+import { assertSubdirOwnership, ownershipOf, ownershipOptions } from '../src/core/ownership.js';
 import type { CommandRunner } from '../src/system/command-runner.js';
 import type { Mounter } from '../src/system/mounter.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../src/system/preflight.js';
@@ -34,6 +35,7 @@ export class NfsDriver implements VolumeDriver {
     booleanOption('ro', 'mount read-only', false),
     ...valueOptions,
     ...flagOptions,
+    ...ownershipOptions('the subdir volplex creates (createSubdir)'),
   ];
 
   readonly #config: LiveConfig;
@@ -49,6 +51,7 @@ export class NfsDriver implements VolumeDriver {
   public async prepare(volume: Volume): Promise<void> {
     this.#server(volume);
     this.#mountOptions(volume);
+    assertSubdirOwnership(this.type, volume.options);
   }
 
   public plan(volume: Volume): MountPlan {
@@ -59,6 +62,7 @@ export class NfsDriver implements VolumeDriver {
       key: `${server}:${share}|${this.#mountOptions(volume).join(',')}`,
       subdir: volume.options.subdir ?? '',
       createSubdir: isTrue(volume.options.createSubdir),
+      ownership: ownershipOf(volume.options),
       details: { server, share, version: this.#version(volume), subdir: volume.options.subdir ?? '', readOnly: String(readOnly) },
     };
   }

@@ -9,6 +9,7 @@ import { errnoCode, VolplexError } from '../src/core/errors.js';
 import { assertMountOptionList, assertPositionals } from '../src/core/mount-options.js';
 import { booleanOption, HTTP_URL, integer, isTrue, OCTAL_MASK, SUBDIR, word, type Grammar } from '../src/core/option-checks.js';
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
+import { modeOption } from '../src/core/ownership.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
 import type { Mounter } from '../src/system/mounter.js';
 
@@ -33,6 +34,8 @@ const TUNING: OptionTable = [
   { name: 'parallel_count', description: 'parallel requests for large objects', grammar: integer(1, 100), joined: true },
   { name: 'multipart_size', description: 'multipart chunk size in MB', grammar: integer(5, 5120), joined: true },
   { name: 'readwrite_timeout', description: 'seconds a read or write request may take', grammar: integer(1, 3600), joined: true },
+  // The client sets only the permission bits of its mount point (mp_umask): no setuid, setgid or sticky bit.
+  { ...modeOption('the mount point', 0o777), joined: true },
 ];
 
 export interface ObjectStoreFlavor {
@@ -182,6 +185,9 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
       const value = volume.options[spec.name];
       if (FLAGS.has(spec.name)) {
         return value === 'true' ? [spec.name] : [];
+      }
+      if (spec.name === 'mode') {
+        return [`mp_umask=${(0o777 & ~parseInt(value ?? '', 8)).toString(8).padStart(4, '0')}`];
       }
       return [`${spec.name}=${value}`];
     });

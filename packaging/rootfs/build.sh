@@ -8,6 +8,8 @@
 #   env VOLPLEX_ROOTFS_CACHE  tarball of the Debian part (default /var/cache/volplex/rootfs-bookworm.tar).
 #        The first build makes it (debootstrap ~50 s + packages ~40 s); later builds unpack it in
 #        seconds. Delete it to pick up Debian updates.
+#   env VOLPLEX_DEBIAN_MIRROR  the Debian mirror debootstrap uses (default: the one this host's apt
+#        sources name, found by packaging/rootfs/debian-mirror.sh).
 # On the host it installs nothing, except the debootstrap package when the cache is missing and
 # debootstrap is not installed; it says so first. Progress: one line per step on stderr, with the
 # elapsed time; stdout is the size of DIR. Its temporary files are removed, also on failure.
@@ -44,8 +46,9 @@ else
     step "installing the Debian package debootstrap on this host (apt-get install debootstrap): it is needed once, to make the cache"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   fi
-  step "debootstrap --variant=minbase bookworm into $root (about 50 s; only while $cache is missing)"
-  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1 \
+  mirror=$("$here/debian-mirror.sh")
+  step "debootstrap --variant=minbase bookworm $mirror into $root (about 50 s; only while $cache is missing)"
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 \
     || { tail -20 "$root.debootstrap.log" >&2; exit 1; }
   step "installing ${packages[*]} into the root filesystem (about 40 s)"
   cp /etc/resolv.conf "$root/etc/resolv.conf"

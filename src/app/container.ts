@@ -12,8 +12,10 @@ import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { VolumeLocks } from '../core/volume-locks.js';
 import { VolumeCatalog } from '../core/volume-catalog.js';
+import { VolumeCensus } from '../core/volume-census.js';
 import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
+import { NO_METRICS, type MetricsRecorder } from '../metrics/recorder.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
@@ -29,12 +31,13 @@ import { MountTable } from '../system/mount-table.js';
 import type { Mounter } from '../system/mounter.js';
 import { TOKENS } from './tokens.js';
 
-/** What tests may swap: the command seam (runner, mounter), the store and who holds a mount. */
+/** What tests may swap: the command seam (runner, mounter), the store and who holds a mount; and the metrics, when `metrics.listen` asks for them. */
 export interface Overrides {
   readonly runner?: CommandRunner;
   readonly mounter?: Mounter;
   readonly store?: Store;
   readonly holderFinder?: HolderFinder;
+  readonly metrics?: MetricsRecorder & HolderCheckRecorder;
 }
 
 /** Who holds a volume: the Docker API when its socket answers, else the host's /proc. */
@@ -45,8 +48,9 @@ export function createHolderFinder(config: VolplexConfig, mountTable = new Mount
 /** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
+  const metrics = overrides.metrics;
   // Commands run in the command helper, which empties its output directory in the state dir when it starts.
-  const runner = overrides.runner ?? new HelperCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir));
+  const runner = overrides.runner ?? new HelperCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir), metrics);
   // The one owner of what is mounted, shared by the mounter and the kernel holder scan.
   const mountTable = new MountTable();
   container.bind<LiveConfig>(TOKENS.config).toConstantValue(new LiveConfig(config));
@@ -55,7 +59,8 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { table: mountTable, probeTimeoutMs: config.health.probeTimeout * 1000 }));
   container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? new SqliteStore(config.stateDir));
   container.bind<HolderFinder>(TOKENS.holderFinder).toConstantValue(overrides.holderFinder ?? createHolderFinder(config, mountTable));
-  container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(NO_HOLDER_CHECK_RECORDER);
+  container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(metrics ?? NO_HOLDER_CHECK_RECORDER);
+  container.bind<MetricsRecorder>(TOKENS.metrics).toConstantValue(metrics ?? NO_METRICS);
   container.bind(DriverRegistry).toSelf();
   container.bind(VolumeCatalog).toSelf();
   container.bind(VolumeLocks).toSelf();
@@ -63,6 +68,7 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind(MountRefcounter).toSelf();
   container.bind(VolumeService).toSelf();
   container.bind(Reconciler).toSelf();
+  container.bind(VolumeCensus).toSelf();
   container.load(driversModule);
   return container;
 }

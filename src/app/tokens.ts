@@ -8,4 +8,5 @@ export const TOKENS = {
   driver: Symbol.for('volplex.VolumeDriver'),
   holderFinder: Symbol.for('volplex.HolderFinder'),
   holderCheckRecorder: Symbol.for('volplex.HolderCheckRecorder'),
+  metrics: Symbol.for('volplex.MetricsRecorder'),
 } as const;

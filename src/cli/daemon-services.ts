@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+
 import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
@@ -5,8 +7,11 @@ import type { LiveConfig } from '../config/live-config.js';
 import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
 import { Reconciler } from '../core/reconciler.js';
+import { VolumeCensus } from '../core/volume-census.js';
 import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
+import { listenForMetrics } from '../metrics/metrics-server.js';
+import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
 import { HealthReport } from './health-report.js';
@@ -23,11 +28,15 @@ export interface RunningServices {
 /**
  * Everything of the daemon behind its socket, started once the socket answers: the volume
  * service and its store, the command helper, the start-up reconcile, health rounds, holder
- * checks and configuration reloads. Loaded only then, so the socket answers first.
+ * checks, configuration reloads and the metrics listener. Loaded only then, so the socket
+ * answers first.
  */
-export function startServices(config: VolplexConfig, configFile: string | undefined, log: Logger): RunningServices {
-  const container = createContainer(config, log);
+export async function startServices(config: VolplexConfig, configFile: string | undefined, log: Logger): Promise<RunningServices> {
+  // prom-client is loaded only when metrics are asked for: without them nothing records or listens.
+  const metrics = config.metrics.listen === '' ? undefined : new (await import('../metrics/prometheus-metrics.js')).PrometheusMetrics();
+  const container = createContainer(config, log, metrics === undefined ? {} : { metrics });
   const service = container.get(VolumeService);
+  const metricsServer = metrics === undefined ? undefined : await serveMetrics(metrics, container.get(VolumeCensus), config.metrics.listen, log);
   container.get<CommandRunner>(TOKENS.runner).warmUp?.();
   const checks = new LiveChecks(config.stateDir, configFile, log);
   checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });
@@ -57,7 +66,17 @@ export function startServices(config: VolplexConfig, configFile: string | undefi
       reloader.stop();
       holders.stop();
       clearInterval(healthTimer);
+      metricsServer?.close();
     },
     close: () => { store.close(); },
   };
+}
+
+/** The metrics listener. One that cannot listen is logged and left out: the plugin serves on (and `volplex doctor` fails it). */
+async function serveMetrics(metrics: PrometheusMetrics, census: VolumeCensus, listen: string, log: Logger): Promise<Server | undefined> {
+  metrics.countFrom(() => census.take());
+  return listenForMetrics(metrics, listen, log).catch((error: unknown) => {
+    log.error({ err: error, metrics: listen }, 'cannot serve metrics: the plugin serves on without them');
+    return undefined;
+  });
 }

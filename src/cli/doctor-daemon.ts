@@ -1,15 +1,10 @@
 import type { VolplexConfig } from '../config/config.js';
 import { unboundAllowedRoots } from '../core/host-bind-check.js';
 import { readDaemonStatus, type DaemonStatus } from '../store/status-file.js';
-
-export interface DaemonFinding {
-  readonly level: 'ok' | 'FAIL' | 'info';
-  readonly area: string;
-  readonly text: string;
-}
+import type { Finding } from './doctor-findings.js';
 
 /** In a container or plugin (run with `docker-compose exec volplex volplex doctor`): each allowed root must be a mount from the host. */
-export async function checkHostBinds(config: VolplexConfig): Promise<DaemonFinding[]> {
+export async function checkHostBinds(config: VolplexConfig): Promise<Finding[]> {
   if (config.deployment === 'host') {
     return [];
   }
@@ -21,7 +16,7 @@ export async function checkHostBinds(config: VolplexConfig): Promise<DaemonFindi
 }
 
 /** What the daemon using this state directory recorded: the last configuration reload, and host binds it could not find. */
-export function checkDaemonStatus(config: VolplexConfig): DaemonFinding[] {
+export function checkDaemonStatus(config: VolplexConfig): Finding[] {
   const status = readDaemonStatus(config.stateDir);
   if (status === undefined) {
     return [{ level: 'info', area: 'daemon', text: `no daemon status in ${config.stateDir} (no daemon has run with this stateDir; for the managed plugin, set VOLPLEX_STATE_DIR to its state.source)` }];
@@ -29,7 +24,7 @@ export function checkDaemonStatus(config: VolplexConfig): DaemonFinding[] {
   return [...reloadFindings(status), ...recordedHostBinds(status, config)];
 }
 
-function reloadFindings(status: DaemonStatus): DaemonFinding[] {
+function reloadFindings(status: DaemonStatus): Finding[] {
   const { reload } = status;
   if (reload === undefined) {
     return [{ level: 'info', area: 'config', text: `the daemon (pid ${status.pid}, started ${status.startedAt}) has not reloaded its configuration since it started` }];
@@ -37,12 +32,12 @@ function reloadFindings(status: DaemonStatus): DaemonFinding[] {
   if (!reload.ok) {
     return [{ level: 'FAIL', area: 'config', text: `the last reload (${reload.trigger} at ${reload.at}) was refused and the daemon keeps its previous configuration: ${reload.error ?? 'unknown error'}` }];
   }
-  const applied: DaemonFinding = { level: 'ok', area: 'config', text: `the last reload (${reload.trigger} at ${reload.at}) was applied${reload.changed.length === 0 ? ' (nothing changed)' : `: ${reload.changed.join(', ')}`}` };
+  const applied: Finding = { level: 'ok', area: 'config', text: `the last reload (${reload.trigger} at ${reload.at}) was applied${reload.changed.length === 0 ? ' (nothing changed)' : `: ${reload.changed.join(', ')}`}` };
   return reload.keptFixed.length === 0 ? [applied] : [applied, { level: 'info', area: 'config', text: `${reload.keptFixed.join(', ')} changed in the file but need a restart of volplex` }];
 }
 
 /** Shown when doctor runs elsewhere than the daemon (on the host, for the managed plugin's state). */
-function recordedHostBinds(status: DaemonStatus, config: VolplexConfig): DaemonFinding[] {
+function recordedHostBinds(status: DaemonStatus, config: VolplexConfig): Finding[] {
   const record = status.hostBinds;
   if (record === undefined || record.deployment === config.deployment) {
     return [];

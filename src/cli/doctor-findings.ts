@@ -2,11 +2,16 @@ import { describeHolder } from '../core/holder-findings.js';
 import type { VolumeHolding } from '../core/holder-reconciler.js';
 import type { HolderReport } from '../system/holder-finder.js';
 
-/** One line of `volplex doctor`. */
+/** One line of `volplex doctor` (one object of `doctor --json`). `skipped`: a backend nothing uses. */
 export interface Finding {
-  readonly level: 'ok' | 'FAIL' | 'info';
+  readonly level: 'ok' | 'FAIL' | 'info' | 'skipped';
   readonly area: string;
   readonly text: string;
+  /** A volume in use: its name and its references, as Get's Status counts them. */
+  readonly volume?: string;
+  readonly references?: number;
+  /** References no running container accounts for; undefined when which containers hold it cannot be told. */
+  readonly staleReferences?: number;
 }
 
 /** Where holders come from (FAIL when nothing can tell), then each volume in use with its holders and stale references. */
@@ -23,10 +28,11 @@ function describeSource(report: HolderReport): Finding {
 
 function describeHolding(volume: VolumeHolding): Finding {
   const counted = `${volume.name}: ${volume.references} reference(s)`;
+  const facts = { level: 'info', area: 'references', volume: volume.name, references: volume.references } as const;
   if (volume.holders === undefined) {
-    return { level: 'info', area: 'references', text: `${counted}; which containers hold it cannot be told` };
+    return { ...facts, text: `${counted}; which containers hold it cannot be told` };
   }
-  const stale = volume.references - volume.holders.length;
+  const stale = Math.max(0, volume.references - volume.holders.length);
   const held = volume.holders.length === 0 ? 'held by no running container' : `held by ${volume.holders.map(describeHolder).join(', ')}`;
-  return { level: 'info', area: 'references', text: stale > 0 ? `${counted}, ${held}: ${stale} stale (no running container accounts for them) until dropped, by the next check if dockerd restarted since they were counted, else at docker volume rm` : `${counted}, ${held}` };
+  return { ...facts, staleReferences: stale, text: stale > 0 ? `${counted}, ${held}: ${stale} stale (no running container accounts for them) until dropped, by the next check if dockerd restarted since they were counted, else at docker volume rm` : `${counted}, ${held}` };
 }

@@ -1,35 +1,94 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { createContainer, createHolderFinder } from '../app/container.js';
-import { TOKENS } from '../app/tokens.js';
+import { createHolderFinder } from '../app/container.js';
 import type { VolplexConfig } from '../config/config.js';
+import { sameValue } from '../config/live-config.js';
 import { loadConfig, userConfigFile } from '../config/load.js';
+import { DriverRegistry } from '../core/driver-registry.js';
 import { VolplexError } from '../core/errors.js';
 import { HolderReconciler } from '../core/holder-reconciler.js';
-import { createLogger } from '../log/logger.js';
-import { STORE_FILE } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
+import { openCliState, type CliState } from './cli-state.js';
 import { HEALTH_REPORT_FILE, type HealthSnapshot } from './health-report.js';
 import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
+import { checkMetrics } from './doctor-metrics.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 import { crashRecoveryFindings, type Finding } from './doctor-findings.js';
 
 const REACH_TIMEOUT_MS = 3000;
 
-/** `volplex doctor`: what this host can mount, checked the way Mount will. Exit 1 if anything fails. */
-export async function doctor(configFile: string | undefined): Promise<number> {
+/** What every check may look at: the configuration, the backend types in use, and the daemon's store if there is one. */
+interface DoctorContext {
+  readonly config: VolplexConfig;
+  /** Types the configuration or a volume uses: the others are `skipped`. */
+  readonly used: ReadonlySet<string>;
+  readonly state: CliState | undefined;
+}
+
+type Check = (context: DoctorContext) => Finding[] | Promise<Finding[]>;
+
+/** Every check, in the order doctor prints them: a new check is one function and one line here. */
+const CHECKS: readonly Check[] = [
+  ({ config }) => checkDaemonStatus(config),
+  ({ config }) => checkHostBinds(config),
+  checkFuse,
+  checkGluster,
+  checkObjectStores,
+  checkNfs,
+  ({ config }) => checkMounts(config),
+  checkCrashRecovery,
+  ({ config }) => checkMetrics(config),
+];
+
+/**
+ * `volplex doctor`: what this host can mount, checked the way Mount will, for the backends in
+ * use. Exit 1 if anything fails (a container HEALTHCHECK). `json`: one document,
+ * `{"ok": bool, "findings": [{level, area, text, …}]}`.
+ */
+export async function doctor(configFile: string | undefined, json = false): Promise<number> {
   const { config, problem } = loadForDoctor(configFile);
-  const findings = [...problem, ...checkDaemonStatus(config), ...(await checkHostBinds(config)), ...(await checkFuse()), ...(await checkGluster(config)), ...(await checkObjectStores(config)), ...(await checkNfs(config)), ...(await checkMounts(config)), ...(await checkCrashRecovery(config))];
-  for (const finding of findings) {
-    process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
+  const state = openCliState(config, true);
+  const findings = [...problem];
+  try {
+    const context = { config, used: usedBackends(config, state), state };
+    for (const check of CHECKS) {
+      findings.push(...(await check(context)));
+    }
+  } finally {
+    state?.close();
   }
-  return findings.some((finding) => finding.level === 'FAIL') ? 1 : 0;
+  const ok = !findings.some((finding) => finding.level === 'FAIL');
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok, findings }, null, 2)}\n`);
+  } else {
+    for (const finding of findings) {
+      process.stdout.write(`${finding.level.padEnd(4)} ${finding.area}: ${finding.text}\n`);
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+/** A backend is in use when the configuration sets it up (its section differs from the defaults, or it is defaultType) or a volume has its type. */
+function usedBackends(config: VolplexConfig, state: CliState | undefined): Set<string> {
+  const defaults = loadConfig('', {});
+  const registry = state?.container.get(DriverRegistry);
+  const used = new Set([registry?.find(config.defaultType)?.type ?? config.defaultType, ...(state?.store.counts().volumesByType.keys() ?? [])]);
+  for (const type of ['glusterfs', 's3fs', 'ossfs', 'nfs'] as const) {
+    if (!sameValue(config.backends[type], defaults.backends[type])) {
+      used.add(type);
+    }
+  }
+  return used;
+}
+
+/** The one line of a backend neither the configuration nor any volume uses. */
+function skipped(area: string): Finding {
+  return { level: 'skipped', area, text: `not checked: neither the configuration nor any volume uses ${area}` };
 }
 
 /** A file the daemon would refuse is a finding, not the end: doctor goes on with the defaults and environment. */
@@ -67,19 +126,29 @@ async function reach(area: string, what: string, host: string, port: number): Pr
   return { level: result === 'open' ? 'ok' : 'FAIL', area, text: describeReachability(result, what, host, port, REACH_TIMEOUT_MS) };
 }
 
-async function checkFuse(): Promise<Finding[]> {
+async function checkFuse({ used }: DoctorContext): Promise<Finding[]> {
+  if (!['glusterfs', 's3fs', 'ossfs'].some((type) => used.has(type))) {
+    return [skipped('fuse')];
+  }
   const device = await access('/dev/fuse').then(() => true, () => false);
   return [{ level: device && (await kernelSupports('fuse')) ? 'ok' : 'FAIL', area: 'fuse', text: device ? '/dev/fuse is present' : '/dev/fuse is missing (glusterfs, s3fs and ossfs need it)' }];
 }
 
-async function checkGluster(config: VolplexConfig): Promise<Finding[]> {
+async function checkGluster({ config, used }: DoctorContext): Promise<Finding[]> {
+  if (!used.has('glusterfs')) {
+    return [skipped('glusterfs')];
+  }
   const servers = config.backends.glusterfs.servers;
   return [await program('glusterfs', 'mount.glusterfs', 'Debian package glusterfs-client'), ...(await Promise.all(servers.map((server) => reach('glusterfs', 'gluster server', server, 24007))))];
 }
 
-async function checkObjectStores(config: VolplexConfig): Promise<Finding[]> {
+async function checkObjectStores({ config, used }: DoctorContext): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const type of ['s3fs', 'ossfs'] as const) {
+    if (!used.has(type)) {
+      findings.push(skipped(type));
+      continue;
+    }
     const backend = config.backends[type];
     findings.push(await program(type, backend.binary, type === 's3fs' ? 'Debian package s3fs' : "Aliyun's ossfs release"));
     if (backend.url !== '') {
@@ -90,7 +159,10 @@ async function checkObjectStores(config: VolplexConfig): Promise<Finding[]> {
   return findings;
 }
 
-async function checkNfs(config: VolplexConfig): Promise<Finding[]> {
+async function checkNfs({ config, used }: DoctorContext): Promise<Finding[]> {
+  if (!used.has('nfs')) {
+    return [skipped('nfs')];
+  }
   const kernel = await kernelSupports('nfs');
   const findings: Finding[] = [
     { level: kernel ? 'ok' : 'FAIL', area: 'nfs', text: kernel ? 'the kernel has an NFS client' : 'this kernel has no NFS client (/proc/filesystems lists no nfs): modprobe nfs' },
@@ -127,15 +199,10 @@ async function checkMounts(config: VolplexConfig): Promise<Finding[]> {
 }
 
 /** Who holds the volumes in use (the daemon's own sources), and the references no running container holds. */
-async function checkCrashRecovery(config: VolplexConfig): Promise<Finding[]> {
-  if (!existsSync(join(config.stateDir, STORE_FILE))) {
+async function checkCrashRecovery({ config, state }: DoctorContext): Promise<Finding[]> {
+  if (state === undefined) {
     return crashRecoveryFindings(await createHolderFinder(config).find([]), []);
   }
-  const container = createContainer(config, createLogger('silent'));
-  try {
-    const { report, volumes } = await container.get(HolderReconciler).inspect();
-    return crashRecoveryFindings(report, volumes);
-  } finally {
-    container.get<Store>(TOKENS.store).close();
-  }
+  const { report, volumes } = await state.container.get(HolderReconciler).inspect();
+  return crashRecoveryFindings(report, volumes);
 }

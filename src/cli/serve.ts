@@ -19,13 +19,13 @@ export async function serve(configFile: string | undefined): Promise<void> {
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
   let serviceReady: (service: VolumeService) => void = () => undefined;
   const service = new Promise<VolumeService>((resolve) => { serviceReady = resolve; });
-  const server = await listenOnSocket(createApp(service, log, config.scope), config.socket);
+  const server = await listenOnSocket(createApp(service, log, config.scope), config.socket, log);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
 
   const { startServices } = await import('./daemon-services.js');
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
-    services = startServices(config, configFile, log);
+    services = await startServices(config, configFile, log);
   } catch (error) {
     log.fatal({ err: error }, 'cannot start: the socket is closed again');
     server.close();

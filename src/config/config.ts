@@ -47,6 +47,8 @@ export interface VolplexConfig {
   };
   /** Crash recovery: where to learn which running containers hold a volume, and how often to look. */
   readonly docker: { readonly socket: string; readonly checkInterval: number; readonly staleGrace: number; readonly newLifetimeAtStart: boolean };
+  /** `listen`: host:port or a unix socket path for GET /metrics; '' for none. */
+  readonly metrics: { readonly listen: string };
   readonly credentials: Readonly<Record<string, CredentialProfile>>;
   readonly security: { readonly inlineSecrets: InlineSecretsPolicy };
 }

@@ -6,8 +6,9 @@ import type { VolplexConfig } from './config.js';
  * there. scope: dockerd caches Capabilities. commandTimeout: the command runner is built
  * with it. deployment: how volplex was installed. health: the probe timer and the probe
  * timeout are set up at start. docker: the holder sources and their timers likewise.
+ * metrics: the listener is opened at start.
  */
-export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'commandTimeout', 'deployment', 'health', 'docker'] as const;
+export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'commandTimeout', 'deployment', 'health', 'docker', 'metrics'] as const;
 
 export interface Replacement {
   /** Reloadable sections that now differ ("credentials", "backends.s3fs", "log"). */

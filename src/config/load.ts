@@ -79,4 +79,7 @@ function assertLayout(config: VolplexConfig): void {
   if (config.mountRoot === config.stateDir) {
     throw new VolplexError('InvalidParameter', 'configuration: mountRoot must differ from stateDir (for example <stateDir>/mounts)');
   }
+  if (config.metrics.listen === config.socket) {
+    throw new VolplexError('InvalidParameter', 'configuration: metrics.listen must not be the plugin socket; give it a socket path of its own or host:port (such as 127.0.0.1:9597)');
+  }
 }

@@ -4,6 +4,7 @@ import convict from 'convict';
 
 import { quote } from '../base/quote.js';
 import { mountOptionProblem } from '../core/mount-options.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import { ABSOLUTE_PATH, grammarProblem, HOST, HTTP_URL, integer, oneOf, type Grammar } from '../core/option-checks.js';
 import { DEPLOYMENTS, INLINE_SECRETS_POLICIES, LOG_LEVELS } from './config.js';
 
@@ -177,6 +178,15 @@ convict.addFormat({
 });
 
 convict.addFormat({
+  name: 'listen-address-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '') {
+      parseListenAddress(String(value));
+    }
+  },
+});
+
+convict.addFormat({
   name: 'host-or-empty',
   validate: (value: unknown) => {
     if (value !== '' && grammarProblem(HOST, String(value)) !== undefined) {
@@ -308,6 +318,14 @@ export const schema = {
       format: Boolean,
       default: false,
       env: 'VOLPLEX_DOCKER_NEW_LIFETIME_AT_START',
+    },
+  },
+  metrics: {
+    listen: {
+      doc: "Where Prometheus scrapes GET /metrics: host:port (127.0.0.1:9597) or a unix socket path, never the plugin socket; '' (the default): no metrics listener.",
+      format: 'listen-address-or-empty',
+      default: '',
+      env: 'VOLPLEX_METRICS_LISTEN',
     },
   },
   credentials: {

@@ -27,6 +27,11 @@ export class DriverRegistry {
     return driver;
   }
 
+  /** Every registered type (no aliases), sorted. */
+  public types(): string[] {
+    return [...new Set([...this.#byName.values()].map((driver) => driver.type))].sort();
+  }
+
   public find(type: string): VolumeDriver | undefined {
     return this.#byName.get(type);
   }

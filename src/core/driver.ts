@@ -1,3 +1,4 @@
+import type { Ownership } from '../system/mount-probe.js';
 import type { OptionTable, VolumeOptions } from './option-table.js';
 
 /** A volume as drivers see it: options already checked against the table, defaults applied. */
@@ -15,6 +16,8 @@ export interface MountPlan {
   readonly subdir: string;
   /** Make a missing subdir on first mount instead of failing. */
   readonly createSubdir: boolean;
+  /** Owner and mode of the subdir when volplex makes it (an existing one is left as it is). */
+  readonly ownership?: Ownership;
   /** Facts for `docker volume inspect` Status. Never a secret. */
   readonly details: Readonly<Record<string, string>>;
 }

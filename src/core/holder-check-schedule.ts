@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { outsideRequests } from '../log/request-context.js';
 import type { HolderReport } from '../system/holder-finder.js';
 import type { HolderCheckTrigger } from './stale-references.js';
 
@@ -48,7 +49,8 @@ export class HolderCheckSchedule {
     if (delay === undefined || generation !== this.#generation) {
       return;
     }
-    const timer = setTimeout(() => {
+    // Armed by Activate, run as background work: their log lines are not Activate's.
+    const timer = outsideRequests(() => setTimeout(() => {
       this.#timers.delete(timer);
       this.#check('activate').then(
         (report) => {
@@ -61,7 +63,7 @@ export class HolderCheckSchedule {
           this.#settle(generation, step + 1);
         },
       );
-    }, delay - (SETTLE_DELAYS_MS[step - 1] ?? 0));
+    }, delay - (SETTLE_DELAYS_MS[step - 1] ?? 0)));
     timer.unref();
     this.#timers.add(timer);
   }

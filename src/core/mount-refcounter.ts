@@ -4,6 +4,7 @@ import { inject, injectable } from 'inversify';
 import { TOKENS } from '../app/tokens.js';
 import { quote } from '../base/quote.js';
 import type { Logger } from '../log/logger.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { ReleaseResult, Store } from '../store/store.js';
 import type { MountCheck, Mounter } from '../system/mounter.js';
 import type { MountPlan, Volume, VolumeDriver } from './driver.js';
@@ -48,14 +49,17 @@ export class MountRefcounter {
   readonly #mounter: Mounter;
   readonly #log: Logger;
   readonly #catalog: VolumeCatalog;
+  readonly #metrics: MetricsRecorder;
 
   public constructor(
     @inject(TOKENS.store) store: Store,
     @inject(TOKENS.mounter) mounter: Mounter,
     @inject(TOKENS.logger) log: Logger,
     @inject(VolumeCatalog) catalog: VolumeCatalog,
+    @inject(TOKENS.metrics) metrics: MetricsRecorder,
   ) {
     this.#store = store;
+    this.#metrics = metrics;
     this.#mounter = mounter;
     this.#log = log;
     this.#catalog = catalog;
@@ -190,6 +194,9 @@ export class MountRefcounter {
       throw error;
     }
     this.#recordHealth(target, { state: 'mounted' });
+    if (check.state === 'stale') {
+      this.#metrics.healed(driver.type);
+    }
     this.#log.info({ volume: volume.name, type: driver.type, target }, 'backend mounted');
   }
 
@@ -250,6 +257,6 @@ export class MountRefcounter {
     if (!plan.createSubdir) {
       throw new VolplexError('InvalidParameter', `subdir ${quote(plan.subdir)} does not exist on the backend (create it, or set createSubdir)`);
     }
-    await this.#mounter.makeDirectory(mountpoint);
+    await this.#mounter.makeDirectory(mountpoint, plan.ownership);
   }
 }

@@ -101,6 +101,15 @@ export const SUBDIR: Grammar = {
   },
 };
 
+/** Permission bits in octal, as chmod takes them: 0 to `max` (0o7777: with setuid, setgid and sticky). */
+export function octalMode(max: number): Grammar {
+  const valid = `an octal mode from 0 to ${max.toString(8).padStart(4, '0')}, such as 0755`;
+  return { valid, alphabet: /[0-7]/, maxLength: 4, check: (value) => (parseInt(value, 8) <= max ? undefined : `must be ${valid}`) };
+}
+
+/** A numeric user or group ID (4294967295 is chown's "leave unchanged"). */
+export const NUMERIC_ID: Grammar = integer(0, 4294967294);
+
 export const OCTAL_MASK: Grammar = { valid: 'an octal mask such as 022', alphabet: /[0-7]/, maxLength: 4, check: (value) => (value.length >= 3 ? undefined : 'must be an octal mask such as 022') };
 
 /** An access key ID: it is written into a `bucket:id:secret` line. */

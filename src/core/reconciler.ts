@@ -6,6 +6,7 @@ import { inject, injectable } from 'inversify';
 import { TOKENS } from '../app/tokens.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Store } from '../store/store.js';
 import { isRemoteFilesystem } from '../system/filesystem-kinds.js';
 import type { Mounter } from '../system/mounter.js';
@@ -34,6 +35,7 @@ export class Reconciler {
   readonly #refcounter: MountRefcounter;
   readonly #mountRoot: string;
   readonly #log: Logger;
+  readonly #metrics: MetricsRecorder;
 
   public constructor(
     @inject(TOKENS.store) store: Store,
@@ -42,7 +44,9 @@ export class Reconciler {
     @inject(MountRefcounter) refcounter: MountRefcounter,
     @inject(TOKENS.config) config: LiveConfig,
     @inject(TOKENS.logger) log: Logger,
+    @inject(TOKENS.metrics) metrics: MetricsRecorder,
   ) {
+    this.#metrics = metrics;
     this.#store = store;
     this.#mounter = mounter;
     this.#registry = registry;
@@ -57,7 +61,8 @@ export class Reconciler {
     const mounted = new Set(entries.keys());
     const expected = new Set<string>();
     const report: ReconcileReport = { adopted: [], dropped: [], unmounted: [] };
-    for (const key of this.#store.heldBackends().keys()) {
+    let droppedReferences = 0;
+    for (const [key, names] of this.#store.heldBackends()) {
       const target = backendTarget(this.#mountRoot, key);
       if (mounted.has(target)) {
         expected.add(target);
@@ -65,6 +70,7 @@ export class Reconciler {
         continue;
       }
       // Gone from the kernel (reboot, manual umount): no container can still be using it.
+      droppedReferences += names.reduce((sum, name) => sum + this.#store.usage(name).references, 0);
       report.dropped.push(...this.#store.dropBackend(key));
       await this.#registry.find(typeOfBackendKey(key))?.cleanup(target);
     }
@@ -80,6 +86,9 @@ export class Reconciler {
       }
     }
     await this.#removeEmptyDirectories(stillMounted);
+    this.#metrics.reconciled('adopted', report.adopted.length);
+    this.#metrics.reconciled('dropped', droppedReferences);
+    this.#metrics.reconciled('unmounted', report.unmounted.length);
     this.#log.info(report, 'reconciled counts with the kernel mount table');
     return report;
   }

@@ -6,6 +6,7 @@ import { TOKENS } from '../app/tokens.js';
 import { quote } from '../base/quote.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { Logger } from '../log/logger.js';
+import type { MetricsRecorder, OperationName } from '../metrics/recorder.js';
 import type { Store, VolumeRecord } from '../store/store.js';
 import type { Volume } from './driver.js';
 import { DriverRegistry } from './driver-registry.js';
@@ -13,6 +14,7 @@ import { VolplexError } from './errors.js';
 import { checkInlineSecrets, inlineSecretOptions, inlineSecretsNotice } from './inline-secrets.js';
 import { HolderReconciler } from './holder-reconciler.js';
 import { MountRefcounter } from './mount-refcounter.js';
+import { OperationTimer } from './operation-timer.js';
 import { resolveOptions, type VolumeOptions } from './option-table.js';
 import { VolumeCatalog, type ResolvedVolume } from './volume-catalog.js';
 import { VolumeLocks } from './volume-locks.js';
@@ -32,7 +34,7 @@ export interface VolumeView extends VolumeSummary {
  * The volume operations behind the protocol. Answers Get/List/Path from memory (the
  * store's state and the catalog); serializes every change to one volume; mount-state
  * changes wait for the start-up reconcile. Errors are VolplexErrors prefixed with the
- * operation and name.
+ * operation and name. Each operation's duration and result go to the metrics.
  */
 @injectable()
 export class VolumeService {
@@ -44,6 +46,7 @@ export class VolumeService {
   readonly #config: LiveConfig;
   readonly #log: Logger;
   readonly #catalog: VolumeCatalog;
+  readonly #metrics: MetricsRecorder;
   #ready: Promise<void> = Promise.resolve();
   /** The last List answer and what it was made from: reused until a record, a mount or the configuration changes. */
   #listed: { readonly version: number; readonly config: unknown; readonly summaries: readonly VolumeSummary[] } | undefined;
@@ -57,8 +60,10 @@ export class VolumeService {
     @inject(VolumeLocks) volumeLocks: VolumeLocks,
     @inject(HolderReconciler) holders: HolderReconciler,
     @inject(VolumeCatalog) catalog: VolumeCatalog,
+    @inject(TOKENS.metrics) metrics: MetricsRecorder,
   ) {
     this.#catalog = catalog;
+    this.#metrics = metrics;
     this.#volumeLocks = volumeLocks;
     this.#holders = holders;
     this.#store = store;
@@ -80,11 +85,13 @@ export class VolumeService {
   }
 
   public async create(name: string, given: VolumeOptions): Promise<void> {
-    await inContext(`create ${name}`, async () => {
+    const timer = this.#timer('create');
+    await timer.run(() => inContext(`create ${name}`, async () => {
       assertValidVolumeName(name);
       await this.#volumeLocks.run(name, async () => {
         const { type, ...options } = given;
         const driver = this.#registry.get(type ?? this.#config.current.defaultType);
+        timer.type = driver.type;
         const volume: Volume = { name, type: driver.type, options: resolveOptions(driver.type, driver.options, options) };
         const existing = this.#store.getVolume(name);
         if (existing !== undefined) {
@@ -105,11 +112,16 @@ export class VolumeService {
           this.#log.warn({ volume: name, optionNames: inlineSecrets }, notice);
         }
       });
-    });
+    }));
   }
 
   public get(name: string): VolumeView {
-    const record = this.#require(name);
+    const timer = this.#timer('get');
+    return timer.runSync(() => this.#get(name, timer));
+  }
+
+  #get(name: string, timer: OperationTimer): VolumeView {
+    const record = this.#require(name, timer);
     const usage = this.#store.usage(name);
     const status: Record<string, unknown> = { type: record.type, mounted: usage.references > 0, references: usage.references, mountIds: usage.mountIds, ...this.#holders.findings.status(name, usage.references) };
     let resolved: ResolvedVolume;
@@ -126,6 +138,10 @@ export class VolumeService {
 
   /** By name; the same array (so the same serialised answer) until something it shows changes. */
   public list(): readonly VolumeSummary[] {
+    return this.#timer('list').runSync(() => this.#list());
+  }
+
+  #list(): readonly VolumeSummary[] {
     const version = this.#store.listVersion();
     const config = this.#config.current;
     if (this.#listed?.version === version && this.#listed.config === config) {
@@ -138,16 +154,20 @@ export class VolumeService {
 
   /** The Mountpoint while mounted, else ''. */
   public path(name: string): string {
-    const record = this.#require(name);
-    const usage = this.#store.usage(name);
-    return usage.references > 0 ? this.#mountpointOrEmpty(record, usage.backendKey) : '';
+    const timer = this.#timer('path');
+    return timer.runSync(() => {
+      const record = this.#require(name, timer);
+      const usage = this.#store.usage(name);
+      return usage.references > 0 ? this.#mountpointOrEmpty(record, usage.backendKey) : '';
+    });
   }
 
   public async mount(name: string, id: string): Promise<string> {
+    const timer = this.#timer('mount');
     await this.#ready;
-    return inContext(`mount ${name}`, () =>
+    return timer.run(() => inContext(`mount ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
-        const resolved = this.#catalog.resolve(this.#require(name));
+        const resolved = this.#catalog.resolve(this.#require(name, timer));
         await this.#holders.beforeMount(name, id);
         const mountpoint = await this.#refcounter.acquire(resolved, id);
         if (this.#log.isLevelEnabled('info')) {
@@ -155,27 +175,29 @@ export class VolumeService {
         }
         return mountpoint;
       }),
-    );
+    ));
   }
 
   public async unmount(name: string, id: string): Promise<void> {
+    const timer = this.#timer('unmount');
     await this.#ready;
-    await inContext(`unmount ${name}`, () =>
+    await timer.run(() => inContext(`unmount ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
-        const record = this.#require(name);
+        const record = this.#require(name, timer);
         await this.#refcounter.release(name, id, this.#registry.find(record.type));
         if (this.#log.isLevelEnabled('info')) {
           this.#log.info({ volume: name, id, references: this.#store.usage(name).references }, 'unmount counted');
         }
       }),
-    );
+    ));
   }
 
   public async remove(name: string): Promise<void> {
+    const timer = this.#timer('remove');
     await this.#ready;
-    await inContext(`remove ${name}`, () =>
+    await timer.run(() => inContext(`remove ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
-        const record = this.#require(name);
+        const record = this.#require(name, timer);
         await this.#holders.beforeRemove(name);
         const usage = this.#store.usage(name);
         if (usage.references > 0) {
@@ -186,7 +208,7 @@ export class VolumeService {
         this.#store.deleteVolume(name);
         this.#log.info({ volume: name }, 'volume removed');
       }),
-    );
+    ));
   }
 
   /** Status fields from the last probe of a held backend mount: never a probe of its own. */
@@ -202,12 +224,20 @@ export class VolumeService {
     };
   }
 
-  #require(name: string): VolumeRecord {
+  /** The volume's record; notes its type on the operation's timer. */
+  #require(name: string, timer?: OperationTimer): VolumeRecord {
     const record = isValidVolumeName(name) ? this.#store.getVolume(name) : undefined;
     if (record === undefined) {
       throw new VolplexError('NotFound', `volume ${quote(name)} not found`);
     }
+    if (timer !== undefined) {
+      timer.type = record.type;
+    }
     return record;
+  }
+
+  #timer(operation: OperationName): OperationTimer {
+    return new OperationTimer(this.#metrics, operation);
   }
 
   /** Status says so while the policy is not allow, for volumes created before a stricter one too. */

@@ -5,6 +5,7 @@ import type { VolumeService, VolumeSummary } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { errorResponse, unknownEndpoint } from './error-response.js';
 import { decodeBody, decodeId, decodeName, decodeOpts } from './protocol.js';
+import { assignRequestId, enterRequest } from './request-id.js';
 import { requestLog } from './request-log.js';
 import { MAX_BODY_BYTES, ROUTES } from './routes.js';
 
@@ -20,8 +21,10 @@ export function createApp(loading: VolumeService | Promise<VolumeService>, log: 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use(assignRequestId);
   app.use(requestLog(log));
   app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+  app.use(enterRequest);
 
   const handle = (path: string, handler: Handler): void => {
     app.post(path, async (request: Request, response: Response) => {

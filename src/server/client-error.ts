@@ -2,6 +2,8 @@ import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type Se
 import type { Duplex } from 'node:stream';
 
 import { quote } from '../base/quote.js';
+import type { Logger } from '../log/logger.js';
+import { newRequestId } from '../log/request-context.js';
 import { errorBody } from './error-response.js';
 
 /** Node's code for what went wrong before a request reached express, and what to tell the caller. */
@@ -19,8 +21,7 @@ function describe(error: NodeJS.ErrnoException): { status: number; message: stri
 }
 
 /** A whole HTTP/1.1 reply with `{"Err": …}`, written straight to a socket that then closes. */
-function replyOnSocket(socket: Duplex, status: number, message: string): void {
-  const body = errorBody(message);
+function replyOnSocket(socket: Duplex, status: number, body: string): void {
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -30,8 +31,14 @@ function replyOnSocket(socket: Duplex, status: number, message: string): void {
 /**
  * What never reaches express still gets a protocol reply: malformed HTTP, headers over Node's
  * limit (431), a slow request (408), CONNECT, and an Expect header other than 100-continue.
+ * Each is a request with its own id, in its Err and in its log line.
  */
-export function answerOutsideExpress(server: Server): void {
+export function answerOutsideExpress(server: Server, log?: Logger): void {
+  const reject = (status: number, message: string): string => {
+    const req = newRequestId();
+    log?.info({ req, status, outcome: 'error', error: message }, 'request rejected before it reached the protocol');
+    return errorBody(message, req);
+  };
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // As Node's own handler does: never corrupt a reply already being written.
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -40,13 +47,13 @@ export function answerOutsideExpress(server: Server): void {
       return;
     }
     const { status, message } = describe(error);
-    replyOnSocket(socket, status, message);
+    replyOnSocket(socket, status, reject(status, message));
   });
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
-    replyOnSocket(socket, 405, 'request rejected: CONNECT is not part of the plugin protocol; every call is a POST');
+    replyOnSocket(socket, 405, reject(405, 'request rejected: CONNECT is not part of the plugin protocol; every call is a POST'));
   });
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    const body = errorBody(`request rejected: cannot meet Expect: ${quote(request.headers.expect ?? '')}`);
+    const body = reject(417, `request rejected: cannot meet Expect: ${quote(request.headers.expect ?? '')}`);
     response.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
   });
 }

@@ -2,14 +2,18 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 import { oneLine, quote } from '../base/quote.js';
 import { VolplexError, type ErrorKind } from '../core/errors.js';
+import { requestIdOf } from './request-id.js';
 
 // dockerd reads only Err; the status is for people and tools reading the socket.
 const STATUS: Record<ErrorKind, number> = { InvalidParameter: 400, NotFound: 404, Conflict: 409, Unavailable: 503, System: 500 };
 
-/** `{"Err": …}`: the message on one printable line, never empty (dockerd treats "" as success). */
-export function errorBody(message: string): string {
+/**
+ * `{"Err": …}`: the message on one printable line, never empty (dockerd treats "" as success),
+ * ending with the request's id (" [req 7f3a2c]"), which every log line of that request carries.
+ */
+export function errorBody(message: string, requestId: string): string {
   const line = oneLine(message);
-  return JSON.stringify({ Err: line === '' ? 'internal error: an error without a message' : line });
+  return JSON.stringify({ Err: `${line === '' ? 'internal error: an error without a message' : line} [req ${requestId}]` });
 }
 
 /** Any failure becomes a non-200 status with `{"Err": "…"}`. */
@@ -23,7 +27,7 @@ export const unknownEndpoint: RequestHandler = (request, response) => {
 };
 
 function sendError(response: Parameters<RequestHandler>[1], status: number, message: string): void {
-  const body = errorBody(message);
+  const body = errorBody(message, requestIdOf(response));
   response.locals.error = (JSON.parse(body) as { Err: string }).Err;
   response.status(status).type('application/json').send(body);
 }

@@ -6,18 +6,19 @@ import { dirname } from 'node:path';
 import type { RequestListener } from 'node:http';
 
 import { VolplexError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
 import { answerOutsideExpress } from './client-error.js';
 
 // dockerd keeps idle connections for 30 s; closing ours first would break a request in flight.
 const KEEP_ALIVE_MS = 75_000;
 
 /** Serves on a unix socket (0660), replacing a stale socket file but never a live daemon's. */
-export async function listenOnSocket(listener: RequestListener, socketPath: string): Promise<Server> {
+export async function listenOnSocket(listener: RequestListener, socketPath: string, log?: Logger): Promise<Server> {
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o755 });
   await removeStaleSocket(socketPath);
   // Go always sends Host; a request without one still gets a protocol answer instead of Node's bare 400.
   const server = createServer({ requireHostHeader: false }, listener);
-  answerOutsideExpress(server);
+  answerOutsideExpress(server, log);
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -31,7 +32,8 @@ export async function listenOnSocket(listener: RequestListener, socketPath: stri
   return server;
 }
 
-async function removeStaleSocket(socketPath: string): Promise<void> {
+/** Removes a socket file nobody serves; throws for anything else at the path (a file, a live socket). */
+export async function removeStaleSocket(socketPath: string): Promise<void> {
   const found = await stat(socketPath).catch(() => undefined);
   if (found === undefined) {
     return;

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreState, type ReleasePlan } from './store-state.js';
-import type { MountReference, ReleaseResult, Store, VolumeRecord, VolumeUsage } from './store.js';
+import type { MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
 
@@ -149,6 +149,10 @@ export class SqliteStore implements Store {
 
   public heldBackends(): Map<string, string[]> {
     return this.#state.heldBackends();
+  }
+
+  public counts(): StoreCounts {
+    return this.#state.counts();
   }
 
   public dropBackend(backendKey: string): string[] {

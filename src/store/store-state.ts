@@ -1,4 +1,4 @@
-import type { MountReference, ReleaseResult, VolumeRecord, VolumeUsage } from './store.js';
+import type { MountReference, ReleaseResult, StoreCounts, VolumeRecord, VolumeUsage } from './store.js';
 
 interface Entry {
   readonly record: VolumeRecord;
@@ -98,6 +98,17 @@ export class StoreState {
       held.set(key, [...names].sort());
     }
     return held;
+  }
+
+  /** Volumes per type and references in all, for the metrics' gauges. */
+  public counts(): StoreCounts {
+    const volumesByType = new Map<string, number>();
+    let references = 0;
+    for (const { record, refs } of this.#volumes.values()) {
+      volumesByType.set(record.type, (volumesByType.get(record.type) ?? 0) + 1);
+      refs.forEach((ref) => (references += ref.count));
+    }
+    return { volumesByType, references };
   }
 
   public volumesOn(backendKey: string): string[] {

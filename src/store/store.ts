@@ -35,6 +35,13 @@ export interface ReleaseResult {
   readonly backendKey: string | null;
 }
 
+/** Totals for the metrics' gauges. */
+export interface StoreCounts {
+  readonly volumesByType: ReadonlyMap<string, number>;
+  /** References over all volumes. */
+  readonly references: number;
+}
+
 /**
  * Durable volume records and mount references. Every method is one transaction,
  * committed before it returns.
@@ -66,6 +73,8 @@ export interface Store {
   backendUsers(backendKey: string): number;
   /** Backend keys held by at least one volume, with those volumes. */
   heldBackends(): Map<string, string[]>;
+  /** Volumes per type and references in all: one read, for the metrics. */
+  counts(): StoreCounts;
   /** Forgets every reference to a backend mount that no longer exists; returns the volumes affected. */
   dropBackend(backendKey: string): string[];
   close(): void;

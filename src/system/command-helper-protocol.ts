@@ -1,4 +1,5 @@
 import type { ErrorKind } from '../core/errors.js';
+import type { CommandEnding } from '../metrics/recorder.js';
 import type { CheckOutcome, CommandResult, RunOptions } from './command-runner.js';
 
 /** What the daemon asks of its command helper. */
@@ -10,6 +11,14 @@ export type HelperRequest =
 export interface HelperError {
   readonly kind: ErrorKind;
   readonly message: string;
+}
+
+/** How one command ended, for the daemon's metrics: sent only when the helper was started with metrics. */
+export interface HelperCommandMetric {
+  readonly kind: 'metric';
+  readonly command: string;
+  readonly ending: CommandEnding;
+  readonly seconds: number;
 }
 
 /** What the helper answers: one `done` or `failed` per run; one `outcome` (or `failed`), then one `gone`, per check. */

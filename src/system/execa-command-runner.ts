@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 import { VolplexError } from '../core/errors.js';
+import { NO_METRICS, type CommandEnding, type MetricsRecorder } from '../metrics/recorder.js';
 import { BinaryPaths } from './binary-paths.js';
 import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
 import { maskSecrets } from './mask.js';
@@ -46,18 +48,36 @@ export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
   readonly #outputDir: string;
   readonly #binaries = new BinaryPaths(process.env.PATH ?? DEFAULT_PATH);
+  readonly #metrics: MetricsRecorder;
   #execa: Promise<Execa> | undefined;
 
-  /** `outputDir` belongs to this runner alone: it is emptied here, at start-up (prepareOutputDir). */
-  public constructor(timeoutSeconds: number, outputDir: string) {
+  /**
+   * `outputDir` belongs to this runner alone: it is emptied here, at start-up (prepareOutputDir).
+   * Every command's duration and ending go to `metrics`, under the program's file name.
+   */
+  public constructor(timeoutSeconds: number, outputDir: string, metrics: MetricsRecorder = NO_METRICS) {
     this.#timeoutMs = timeoutSeconds * 1000;
     this.#outputDir = outputDir;
+    this.#metrics = metrics;
     prepareOutputDir(outputDir);
   }
 
   public async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const started = performance.now();
+    const ending: { value: CommandEnding } = { value: 'failed' };
+    try {
+      const result = await this.#run(file, args, options, ending);
+      ending.value = 'ok';
+      return result;
+    } finally {
+      this.#metrics.command(basename(file), ending.value, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #run(file: string, args: readonly string[], options: RunOptions, ending: { value: CommandEnding }): Promise<CommandResult> {
     const binary = this.#binaries.resolve(file);
     if (binary === undefined) {
+      ending.value = 'missing';
       const hint = options.providedBy === undefined ? '' : ` (${options.providedBy})`;
       throw new VolplexError('Unavailable', `${file} is not installed${hint}`);
     }
@@ -73,15 +93,18 @@ export class ExecaCommandRunner implements CommandRunner {
       });
       const ended = await waitBounded(child, timeoutMs);
       if (ended === 'abandoned') {
+        ending.value = 'timeout';
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and could not be killed (stuck in the kernel)`);
       }
       const { result, timedOut } = ended;
       const stdout = maskSecrets(output?.read('out') ?? String(result.stdout ?? ''), secrets);
       const stderr = maskSecrets(output?.read('err') ?? String(result.stderr ?? ''), secrets);
       if (result.code === 'ENOENT') {
+        ending.value = 'missing';
         throw new VolplexError('Unavailable', `${file} is not installed`);
       }
       if (timedOut) {
+        ending.value = 'timeout';
         throw new VolplexError('Unavailable', `\`${command}\` did not finish within ${timeoutMs / 1000} s and was killed${tail(stderr)}`);
       }
       if (result.exitCode !== 0) {
@@ -95,8 +118,10 @@ export class ExecaCommandRunner implements CommandRunner {
   }
 
   public check(file: string, args: readonly string[], deadlineMs: number): RunningCheck {
+    const begun = performance.now();
     const binary = this.#binaries.resolve(file);
     if (binary === undefined) {
+      this.#metrics.command(basename(file), 'missing', 0);
       const missing = Promise.reject(new VolplexError('Unavailable', `${file} is not installed`));
       return { outcome: missing, gone: missing.catch(() => undefined) };
     }
@@ -119,7 +144,17 @@ export class ExecaCommandRunner implements CommandRunner {
         resolve({ status: 'exited', exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr });
       }, reject);
     });
-    return { outcome, gone: exited.then(() => undefined) };
+    const measured = outcome.then(
+      (ended) => {
+        this.#metrics.command(basename(file), ended.status === 'deadline' ? 'timeout' : ended.exitCode === 0 ? 'ok' : 'failed', (performance.now() - begun) / 1000);
+        return ended;
+      },
+      (error: unknown) => {
+        this.#metrics.command(basename(file), VolplexError.is(error, 'Unavailable') ? 'missing' : 'failed', (performance.now() - begun) / 1000);
+        throw error;
+      },
+    );
+    return { outcome: measured, gone: exited.then(() => undefined) };
   }
 
   // Loaded on first use: execa is a large module graph, and the socket must answer fast at start.

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 
 import { VolplexError } from '../core/errors.js';
-import type { HelperReply, HelperRequest } from './command-helper-protocol.js';
+import { NO_METRICS, type MetricsRecorder } from '../metrics/recorder.js';
+import type { HelperCommandMetric, HelperReply, HelperRequest } from './command-helper-protocol.js';
 import type { CheckOutcome, CommandResult, CommandRunner, RunningCheck, RunOptions } from './command-runner.js';
 import { prepareOutputDir } from './execa-command-runner.js';
 
@@ -29,14 +30,19 @@ export class HelperCommandRunner implements CommandRunner {
   readonly #outputDir: string;
   readonly #script: string;
   readonly #pending = new Map<number, Pending>();
+  readonly #metrics: MetricsRecorder;
   // Boxed: a subprocess is thenable, and a promise of it would wait for its exit.
   #helper: Promise<{ readonly child: HelperProcess }> | undefined;
   #nextId = 0;
 
-  /** `outputDir` is emptied at once, when the daemon starts, and again by each helper that starts. */
-  public constructor(timeoutSeconds: number, outputDir: string, script = fileURLToPath(new URL('./command-helper.js', import.meta.url))) {
+  /**
+   * `outputDir` is emptied at once, when the daemon starts, and again by each helper that starts.
+   * How every command ended goes to `metrics`, when there are metrics.
+   */
+  public constructor(timeoutSeconds: number, outputDir: string, metrics: MetricsRecorder = NO_METRICS, script = fileURLToPath(new URL('./command-helper.js', import.meta.url))) {
     this.#timeoutSeconds = timeoutSeconds;
     this.#outputDir = outputDir;
+    this.#metrics = metrics;
     this.#script = script;
     prepareOutputDir(outputDir);
   }
@@ -78,6 +84,7 @@ export class HelperCommandRunner implements CommandRunner {
     });
     const gone = new Promise<void>((resolve) => { settleGone = resolve; });
     const id = this.#send({ id: 0, kind: 'check', file, args, deadlineMs }, deadlineMs + HELPER_SLACK_MS, {
+      // The helper says gone after the outcome; a check is forgotten once gone.
       settle: (reply) => {
         if (reply.kind === 'outcome') {
           settleOutcome(reply.outcome);
@@ -125,11 +132,17 @@ export class HelperCommandRunner implements CommandRunner {
 
   #start(): Promise<{ readonly child: HelperProcess }> {
     this.#helper ??= import('execa').then(({ execaNode }) => {
-      const child = execaNode(this.#script, [String(this.#timeoutSeconds), this.#outputDir], {
+      const child = execaNode(this.#script, [String(this.#timeoutSeconds), this.#outputDir, ...(this.#metrics === NO_METRICS ? [] : ['metrics'])], {
         ipc: true, serialization: 'json', buffer: false, reject: false, cleanup: false, stdin: 'ignore', stdout: 'ignore', stderr: 'inherit',
         nodeOptions: [`--max-old-space-size=${HELPER_HEAP_MB}`],
       });
-      child.on('message', (reply: HelperReply) => { this.#pending.get(reply.id)?.settle(reply); });
+      child.on('message', (reply: HelperReply | HelperCommandMetric) => {
+        if (reply.kind === 'metric') {
+          this.#metrics.command(reply.command, reply.ending, reply.seconds);
+        } else {
+          this.#pending.get(reply.id)?.settle(reply);
+        }
+      });
       void child.then((result) => {
         this.#helper = undefined;
         this.#abandonAll(`the command helper exited (${result.signal ?? `status ${String(result.exitCode)}`})`);

@@ -85,6 +85,10 @@ describe('s3fs volumes through the real Docker Engine, and where the secret goes
     const status = (await call('/VolumeDriver.Get', { Name: 'objects' })).Volume as { Status: Record<string, unknown> };
     expect(status.Status).toEqual(expect.objectContaining({ mounted: true, references: 1 }));
     expect(runWithVolume('objects', 'cat /data/from-docker')).toBe('object-data');
+    // The reconcile line may still be in the pipe: spawnSync above kept this process from reading it.
+    for (let tries = 0; tries < 50 && !daemon.output().includes('"adopted":['); tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(daemon.output()).toContain(`"adopted":["${mountpoint}"]`);
     dockerOk(['rm', '-f', 'e2e-s3-holder']);
     for (let tries = 0; tries < 20 && fuseClients('s3fs', mountpoint).length > 0; tries += 1) {

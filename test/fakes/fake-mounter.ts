@@ -1,4 +1,4 @@
-import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, realpath, stat } from 'node:fs/promises';
 
 import { VolplexError } from '../../src/core/errors.js';
 import type { Ownership, PathKind } from '../../src/system/mount-probe.js';
@@ -134,9 +134,16 @@ export class FakeMounter implements Mounter {
     return found === undefined ? 'missing' : found.isDirectory() ? 'directory' : 'other';
   }
 
+  /** As the real one: the directories are real, and so are the owner and mode set on the last one. */
   public async makeDirectory(path: string, ownership: Ownership = {}): Promise<void> {
     this.#assertAnswers(path);
     await mkdir(path, { recursive: true, mode: ownership.mode ?? 0o755 });
+    if (ownership.mode !== undefined) {
+      await chmod(path, ownership.mode);
+    }
+    if (ownership.uid !== undefined || ownership.gid !== undefined) {
+      await chown(path, ownership.uid ?? -1, ownership.gid ?? -1);
+    }
   }
 
   public async openDirectory(path: string): Promise<FileIdentity & { readonly path: string }> {

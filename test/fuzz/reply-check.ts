@@ -50,6 +50,9 @@ export function replyProblems(reply: Reply | undefined, secret?: string): string
     if (err === '') {
       problems.push(`status ${reply.status} with an empty Err`);
     }
+    if (!/ \[req [0-9a-f]{6}\]$/.test(err)) {
+      problems.push(`an Err without its request id at the end: ${JSON.stringify(err)}`);
+    }
     if (UNPRINTABLE.test(err)) {
       problems.push(`an Err with an unprintable character: ${JSON.stringify(err)}`);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -34,6 +34,17 @@ describe('local volumes with real bind mounts (root)', () => {
     await harness.service.unmount('app', 'A');
     expect(await mountsBelow(harness.root)).toEqual([]);
     expect(readFileSync(join(device, 'written'), 'utf8')).toBe('through the mount');
+  });
+
+  it('makes a managed volume\'s directory with the uid, gid and mode asked for, as a container sees it through the bind', async () => {
+    await harness.service.create('owned', { uid: '1234', gid: '2345', mode: '0750' });
+    const mountpoint = await harness.service.mount('owned', 'A');
+    for (const path of [join(harness.config.stateDir, 'volumes', 'owned'), mountpoint]) {
+      const found = statSync(path);
+      expect({ uid: found.uid, gid: found.gid, mode: found.mode & 0o7777 }).toEqual({ uid: 1234, gid: 2345, mode: 0o750 });
+    }
+    await harness.service.unmount('owned', 'A');
+    await expect(harness.service.create('badowner', { uid: 'nobody' })).rejects.toThrow('create badowner: option "uid" for type local must not contain "n" (character 1); valid: a whole number from 0 to 4294967294 (got "nobody")');
   });
 
   it('is really read-only with ro=true', async () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -52,6 +52,21 @@ describe('glusterfs volumes against a real glusterd', () => {
     started = process.hrtime.bigint();
     await harness.service.unmount('team-b', 'B');
     process.stdout.write(`glusterfs unmount timing: last (FUSE unmount) ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms\n`);
+  });
+
+  it('makes a subdir with the uid, gid and mode asked for (through the probe child), and refuses a bad mode', async () => {
+    harness = make();
+    const subdir = `owned-${process.pid}/data`;
+    await harness.service.create('owned', { type: 'glusterfs', volume: gluster.volume, subdir, createSubdir: 'true', uid: '1500', gid: '1600', mode: '2770' });
+    const mountpoint = await harness.service.mount('owned', 'A');
+    const onMount = statSync(mountpoint);
+    expect({ uid: onMount.uid, gid: onMount.gid, mode: (onMount.mode & 0o7777).toString(8) }).toEqual({ uid: 1500, gid: 1600, mode: '2770' });
+    const onBrick = statSync(join(gluster.bricks, gluster.volume, subdir));
+    expect({ uid: onBrick.uid, gid: onBrick.gid }).toEqual({ uid: 1500, gid: 1600 });
+    await harness.service.unmount('owned', 'A');
+    await expect(harness.service.create('badmode', { type: 'glusterfs', volume: gluster.volume, subdir, createSubdir: 'true', mode: '0999' })).rejects.toThrow(
+      'create badmode: option "mode" for type glusterfs must not contain "9" (character 2); valid: an octal mode from 0 to 7777, such as 0755 (got "0999")',
+    );
   });
 
   it('names a gluster volume that does not exist, leaving no mount', async () => {

@@ -11,6 +11,7 @@ import { listenOnSocket } from '../../src/server/listen.js';
 import { MAX_BODY_BYTES } from '../../src/server/routes.js';
 import type { FakeMounter } from '../fakes/fake-mounter.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { exactErr } from '../support/err-text.js';
 import { callPlugin, goJson, rawExchange } from '../support/plugin-client.js';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -47,7 +48,7 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
     });
 
     it('runs a volume through Get, Create, Get, List, Mount, Path, Unmount, Remove', async () => {
-      expect((await call('/VolumeDriver.Get', goJson({ Name: 'web' }))).body.Err).toBe('volume "web" not found');
+      expect((await call('/VolumeDriver.Get', goJson({ Name: 'web' }))).body.Err).toMatch(exactErr('volume "web" not found'));
       expect(await call('/VolumeDriver.Create', goJson({ Name: 'web', Opts: { device } }))).toEqual(expect.objectContaining({ status: 200, body: { Err: '' } }));
 
       const got = await call('/VolumeDriver.Get', goJson({ Name: 'web' }));
@@ -143,14 +144,14 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       await call('/VolumeDriver.Create', goJson({ Name: 'idcheck', Opts: {} }));
       const response = await call('/VolumeDriver.Mount', goJson({ Name: 'idcheck', ID: 'i'.repeat(257) }));
       expect(response.status).toBe(400);
-      expect(response.body.Err).toBe('request field ID must be a string of at most 256 characters');
+      expect(response.body.Err).toMatch(exactErr('request field ID must be a string of at most 256 characters'));
       expect(harness.store.usage('idcheck').references).toBe(0);
     });
 
     it('refuses a body over the size limit with an Err', async () => {
       const response = await call('/VolumeDriver.Create', goJson({ Name: 'big', Opts: { device: 'x'.repeat(MAX_BODY_BYTES) } }));
       expect(response.status).toBe(413);
-      expect(response.body.Err).toBe(`request rejected: the body is larger than the limit of ${MAX_BODY_BYTES} bytes`);
+      expect(response.body.Err).toMatch(exactErr(`request rejected: the body is larger than the limit of ${MAX_BODY_BYTES} bytes`));
     });
 
     it('answers an unknown endpoint with 404 and an Err', async () => {
@@ -193,13 +194,22 @@ describe('the Docker volume plugin protocol on a unix socket', () => {
       const response = await call('/VolumeDriver.Create', goJson({ Name: 'smuggled', Opts: opts }));
       expect(response.status).toBe(400);
       expect(response.body.Err).toContain(`create smuggled: ${expectedErr}`);
-      expect((await call('/VolumeDriver.Get', goJson({ Name: 'smuggled' }))).body.Err).toBe('volume "smuggled" not found');
+      expect((await call('/VolumeDriver.Get', goJson({ Name: 'smuggled' }))).body.Err).toMatch(exactErr('volume "smuggled" not found'));
+    });
+
+    it.each([
+      ['a mode that is not octal', { mode: '0778' }, 'create owned: option "mode" for type local must not contain "8" (character 4); valid: an octal mode from 0 to 7777, such as 0755 (got "0778")'],
+      ['a uid past the largest', { uid: '4294967295' }, 'create owned: option "uid" for type local must be a whole number from 0 to 4294967294 (got "4294967295")'],
+    ])('answers %s with a 400 naming the valid range', async (_desc, opts, expectedErr) => {
+      const response = await call('/VolumeDriver.Create', goJson({ Name: 'owned', Opts: opts }));
+      expect(response.status).toBe(400);
+      expect(response.body.Err).toMatch(exactErr(expectedErr));
     });
 
     it('never echoes a malformed body in the Err (it may hold a secret)', async () => {
       const response = await call('/VolumeDriver.Create', 'xTOPSECRETx');
       expect(response.status).toBe(400);
-      expect(response.body.Err).toBe("request body is not valid JSON: Unexpected token 'x'");
+      expect(response.body.Err).toMatch(exactErr("request body is not valid JSON: Unexpected token 'x'"));
     });
   });
 

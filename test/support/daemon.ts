@@ -14,8 +14,10 @@ export const CLI = fileURLToPath(new URL('../../volplex.js', import.meta.url));
 export interface RunningDaemon {
   readonly process: ChildProcess;
   readonly config: VolplexConfig;
-  /** From spawn to the first answer on its socket. */
+  /** From spawn to the first answer on its socket (Capabilities, answered before the volumes load). */
   readonly answeredAfterMs: number;
+  /** From spawn to the first answer that needs the volumes loaded (a Get). */
+  readonly readyAfterMs: number;
   /** Everything the daemon wrote to stdout and stderr so far. */
   output(): string;
   /** SIGTERM and wait for exit. */
@@ -24,7 +26,7 @@ export interface RunningDaemon {
   kill(): Promise<void>;
 }
 
-/** Starts the real `volplex serve` with `config` written to a YAML file, and waits until it answers. */
+/** Starts the real `volplex serve` with `config` written to a YAML file, and waits until it answers with its volumes loaded. */
 export async function startDaemon(config: VolplexConfig, configFile = join(config.stateDir, '..', 'volplex.yaml'), env: Readonly<Record<string, string>> = {}): Promise<RunningDaemon> {
   writeFileSync(configFile, stringify({ ...config, log: { level: config.log.level === 'silent' ? 'info' : config.log.level } }));
   const spawned = process.hrtime.bigint();
@@ -33,11 +35,17 @@ export async function startDaemon(config: VolplexConfig, configFile = join(confi
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
-  await waitUntilAnswering(config.socket, child, () => output);
+  const since = (): number => Number(process.hrtime.bigint() - spawned) / 1e6;
+  // Capabilities, not Activate: Activate means a new dockerd lifetime to volplex.
+  await waitUntilAnswering(config.socket, '/VolumeDriver.Capabilities', '{}', child, () => output);
+  const answeredAfterMs = since();
+  // A Get waits for the volumes (and everything started with them, the metrics listener too).
+  await waitUntilAnswering(config.socket, '/VolumeDriver.Get', '{"Name":"volplex-test-readiness"}', child, () => output);
   return {
     process: child,
     config,
-    answeredAfterMs: Number(process.hrtime.bigint() - spawned) / 1e6,
+    answeredAfterMs,
+    readyAfterMs: since(),
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
@@ -50,14 +58,13 @@ export async function startDaemon(config: VolplexConfig, configFile = join(confi
   };
 }
 
-async function waitUntilAnswering(socket: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilAnswering(socket: string, endpoint: string, body: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`volplex exited with ${child.exitCode}: ${output()}`);
     }
-    // Capabilities, not Activate: Activate means a new dockerd lifetime to volplex.
-    const answered = await callPlugin(socket, '/VolumeDriver.Capabilities', '{}').then(() => true, () => false);
+    const answered = await callPlugin(socket, endpoint, body).then(() => true, () => false);
     if (answered) {
       return;
     }

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 
 import type { Container } from 'inversify';
 
-import { createContainer } from '../../src/app/container.js';
+import { createContainer, type Overrides } from '../../src/app/container.js';
 import { TOKENS } from '../../src/app/tokens.js';
 import type { VolplexConfig } from '../../src/config/config.js';
 import { HolderReconciler } from '../../src/core/holder-reconciler.js';
 import { Reconciler } from '../../src/core/reconciler.js';
 import { VolumeService } from '../../src/core/volume-service.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import type { Store } from '../../src/store/store.js';
 import type { CommandRunner } from '../../src/system/command-runner.js';
 import { commandOutputDir, ExecaCommandRunner } from '../../src/system/execa-command-runner.js';
@@ -57,6 +57,7 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     },
     // No host Docker API in tests unless one asks for it (the kernel scan still sees the host).
     docker: { socket: '', checkInterval: 60, staleGrace: 60, newLifetimeAtStart: false },
+    metrics: { listen: '' },
     credentials: {},
     security: { inlineSecrets: 'warn' },
   };
@@ -81,13 +82,13 @@ export interface Harness<M extends Mounter> {
 
 /** The real service, store and drivers over the given mounter (a FakeMounter unless said). */
 export function createHarness<M extends Mounter = FakeMounter>(
-  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder } = {},
+  options: { root?: string; mounter?: M; runner?: CommandRunner; config?: ConfigOverrides; holderFinder?: FakeHolderFinder; log?: Logger; metrics?: Overrides['metrics'] } = {},
 ): Harness<M> {
   const root = options.root ?? makeTempDir('unit');
   const config = testConfig(root, options.config);
   const mounter = options.mounter ?? (new FakeMounter(options.runner) as unknown as M);
   const holderFinder = options.holderFinder ?? new FakeHolderFinder();
-  const container = createContainer(config, createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }) });
+  const container = createContainer(config, options.log ?? createLogger('silent'), { mounter, holderFinder, ...(options.runner === undefined ? {} : { runner: options.runner }), ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
   const store = container.get<Store>(TOKENS.store);
   const holders = container.get(HolderReconciler);
   return {

@@ -64,6 +64,15 @@ describe('object store drivers (s3fs, ossfs)', () => {
       expect(existsSync(passwd)).toBe(false);
     });
 
+    it('sets the mount point\'s mode through mp_umask', async () => {
+      harness = make();
+      await harness.service.create('bk', { type: 's3fs', bucket: 'backups', mode: '750', uid: '1000', gid: '1000' });
+      const target = harness.service.get('bk').mountpoint;
+      runner.expect(argvFor('s3fs', 'backups', target, [URL, 'allow_other', 'gid=1000', 'mp_umask=0027', 'uid=1000', 'use_path_request_style']));
+      await harness.service.mount('bk', 'A');
+      expect(runner.pending).toBe(0);
+    });
+
     it('reads the secret from a file or the environment at Mount time', async () => {
       harness = make();
       const file = join(secrets, 'key');

@@ -1,0 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+
+/** The protocol request being served: its short id, in every log line it causes and at the end of its Err. */
+interface RequestScope {
+  readonly id: string;
+}
+
+const scope = new AsyncLocalStorage<RequestScope>();
+
+/** Six hex digits ("7f3a2c"): short enough to read out of a docker error, with the log's timestamps unique enough to find the lines. */
+export function newRequestId(): string {
+  return randomBytes(3).toString('hex');
+}
+
+/** Runs `task` (and everything it starts) as the work of request `id`. */
+export function inRequest<T>(id: string, task: () => T): T {
+  return scope.run({ id }, task);
+}
+
+/** The id of the request whose work is running, if any. */
+export function currentRequestId(): string | undefined {
+  return scope.getStore()?.id;
+}
+
+/**
+ * Runs `task` as no request's work: timers a request arms for later background work (the holder
+ * checks after Activate) must not carry that request's id into lines that are not its own.
+ */
+export function outsideRequests<T>(task: () => T): T {
+  return scope.exit(task);
+}

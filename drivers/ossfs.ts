@@ -31,4 +31,12 @@ export class OssfsDriver extends ObjectStoreDriver {
   protected flavorOptions(): string[] {
     return [];
   }
+
+  // ossfs caches missing objects unless told not to: it has disable_noobj_cache, not s3fs's enable_noobj_cache.
+  protected override flagOption(name: string, on: boolean): string[] {
+    if (name === 'enable_noobj_cache') {
+      return on ? [] : ['disable_noobj_cache'];
+    }
+    return super.flagOption(name, on);
+  }
 }

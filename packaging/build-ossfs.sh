@@ -8,8 +8,8 @@
 #                             (default: ../shared/third_party next to this repository)
 #       VOLPLEX_OSSFS_CACHE   where built binaries are kept (default /var/cache/volplex/ossfs):
 #                             <cache>/<sha256 of the tarball>/ossfs
-# stdout: the path of the built ossfs. Exit status 3, and a line on stderr, when there is no
-# source tarball; 1 when the build fails (its log is named). When the binary is not cached yet
+# stdout: the path of the built ossfs. Exit status 3, with a step line saying so, when there is
+# no source tarball; 1 when the build fails (its log is named). When the binary is not cached yet
 # it installs the build tools and libraries it needs with apt-get (never the package `fuse`,
 # which would remove fuse3), saying so first. Progress: one line per step on stderr.
 set -euo pipefail
@@ -19,15 +19,19 @@ source "$here/steps.sh"
 repo=$(cd "$here/.." && pwd)
 source=${VOLPLEX_OSSFS_SOURCE:-$repo/../shared/third_party}
 cache=${VOLPLEX_OSSFS_CACHE:-/var/cache/volplex/ossfs}
+no_source() {
+  step "no ossfs source: $* (VOLPLEX_OSSFS_SOURCE)"
+  exit 3
+}
 build_deps=(build-essential autoconf automake libtool pkg-config libfuse-dev libcurl4-openssl-dev libxml2-dev libssl-dev mime-support)
 
 if [ -d "$source" ]; then
   tarballs=("$source"/ossfs-*.tar.gz)
-  [ -f "${tarballs[0]}" ] || { echo "no ossfs source: $source holds no ossfs-*.tar.gz (VOLPLEX_OSSFS_SOURCE)" >&2; exit 3; }
+  [ -f "${tarballs[0]}" ] || no_source "$source holds no ossfs-*.tar.gz"
   [ ${#tarballs[@]} = 1 ] || { echo "more than one ossfs source in $source: set VOLPLEX_OSSFS_SOURCE to one of ${tarballs[*]}" >&2; exit 1; }
   source=${tarballs[0]}
 fi
-[ -f "$source" ] || { echo "no ossfs source: $source does not exist (VOLPLEX_OSSFS_SOURCE)" >&2; exit 3; }
+[ -f "$source" ] || no_source "$source does not exist"
 sum=$(sha256sum "$source" | cut -d' ' -f1)
 dir=$cache/$sum
 if [ -x "$dir/ossfs" ]; then

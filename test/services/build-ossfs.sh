@@ -10,7 +10,7 @@ binary=$(bash packaging/build-ossfs.sh 2>"$work/ossfs-build.err") || status=$?
 cat "$work/ossfs-build.err" >&2
 case $status in
   0) printf 'export VOLPLEX_TEST_OSSFS_BINARY=%q\n' "$binary" >>"$work/env" ;;
-  3) printf 'export VOLPLEX_TEST_OSSFS_MISSING=%q\n' "$(tail -1 "$work/ossfs-build.err")" >>"$work/env" ;;
+  3) printf 'export VOLPLEX_TEST_OSSFS_MISSING=%q\n' "$(tail -1 "$work/ossfs-build.err" | sed 's/^[^]]*\] //')" >>"$work/env" ;;
   *) printf 'export VOLPLEX_TEST_OSSFS_BUILD_FAILED=%q\n' "$(tail -3 "$work/ossfs-build.err" | tr '\n' ' ')" >>"$work/env" ;;
 esac
 rm -f "$work/ossfs-build.err"

@@ -89,7 +89,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
       runner.expect(argvFor('/usr/local/bin/ossfs', 'media:/uploads', target, ['https://oss-cn-hangzhou-internal.aliyuncs.com', 'allow_other']));
       await harness.service.mount('media', 'A');
       expect(runner.pending).toBe(0);
-      expect(runner.calls[0]?.options.providedBy).toContain("install Aliyun's ossfs release");
+      expect(runner.calls[0]?.options.providedBy).toContain("not packaged by Debian: get Aliyun's ossfs release package for your distribution (https://github.com/aliyun/ossfs/releases)");
     });
 
     // ossfs has no enable_noobj_cache: it caches missing objects unless given disable_noobj_cache.

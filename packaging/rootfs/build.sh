@@ -43,6 +43,14 @@ finish() {
   fi
 }
 trap finish EXIT
+# Debian packages into the root filesystem, through its own apt; no package lists are kept.
+install_into_root() {
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  chroot "$root" apt-get update -qq
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+  chroot "$root" apt-get clean
+  rm -rf "$root/var/lib/apt/lists/"*
+}
 mkdir -p "$root"
 if [ -f "$cache" ]; then
   step "unpacking the cached Debian base $cache (VOLPLEX_ROOTFS_CACHE)"
@@ -56,11 +64,7 @@ else
   debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1 \
     || { tail -20 "$root.debootstrap.log" >&2; exit 1; }
   step "installing ${packages[*]} into the root filesystem (about 40 s)"
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
-  chroot "$root" apt-get update -qq
-  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null 2>&1
-  chroot "$root" apt-get clean
-  rm -rf "$root/var/lib/apt/lists/"*
+  install_into_root "${packages[@]}"
   step "caching the Debian base as $cache, so the next build takes seconds"
   mkdir -p "$(dirname "$cache")"
   tar -C "$root" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
@@ -73,11 +77,7 @@ for package in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   step "adding ${missing[*]}, which the cached Debian base lacks, and refreshing the cache"
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
-  chroot "$root" apt-get update -qq
-  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1
-  chroot "$root" apt-get clean
-  rm -rf "$root/var/lib/apt/lists/"*
+  install_into_root "${missing[@]}"
   tar -C "$root" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
 fi
 

@@ -6,8 +6,6 @@ export interface MountFacts {
   readonly type: string;
   readonly bucket: string;
   readonly url: string;
-  /** Where the key came from: "profile lab", or the inline options. */
-  readonly credentials: string;
   /** What to check when the key is refused: "check credential profile lab (…)". */
   readonly keyAdvice: string;
 }

@@ -190,7 +190,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   #facts(volume: Volume): MountFacts {
     const keyAdvice = this.#inlineKey(volume) === undefined ? `check credential profile ${this.#profileName(volume)} (its accessKeyId and secret)` : 'check the key given with -o ak_id and -o ak_secret';
-    return { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), credentials: this.#credentialLabel(volume), keyAdvice };
+    return { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), keyAdvice };
   }
 
   /**

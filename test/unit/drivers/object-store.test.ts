@@ -189,7 +189,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
 });
 
 describe(explainFailure.name, () => {
-  const facts = { type: 's3fs', bucket: 'bk', url: URL, credentials: 'profile lab', keyAdvice: 'check credential profile lab (its accessKeyId and secret)' };
+  const facts = { type: 's3fs', bucket: 'bk', url: URL, keyAdvice: 'check credential profile lab (its accessKeyId and secret)' };
   const ossfs = { ...facts, type: 'ossfs' };
   const io = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
 

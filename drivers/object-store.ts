@@ -11,7 +11,9 @@ import { booleanOption, HTTP_URL, integer, isTrue, OCTAL_MASK, SUBDIR, word, typ
 import { requiredOption, type OptionTable } from '../src/core/option-table.js';
 import { modeOption } from '../src/core/ownership.js';
 import { removeRuntimeFiles, runtimeFile } from '../src/core/runtime-files.js';
+import { maskSecrets } from '../src/system/mask.js';
 import type { Mounter } from '../src/system/mounter.js';
+import { CLIENT_GAVE_UP, explainFailure, hasVerdict, type MountFacts } from './object-store-failure.js';
 
 const BUCKET = word(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name: 3 to 63 of [a-z0-9.-], starting and ending with a letter or digit', 63, /[a-z0-9.-]/);
 const PROFILE = word(/^[A-Za-z0-9_.-]{1,64}$/, 'a profile name: up to 64 of [A-Za-z0-9_.-]', 64);
@@ -30,7 +32,7 @@ const TUNING: OptionTable = [
   booleanOption('allow_other', 'let every user (any container user) use the mount', true),
   { name: 'stat_cache_expire', description: 'seconds a stat cache entry lives', grammar: integer(0, 86400), joined: true },
   { name: 'max_stat_cache_size', description: 'stat cache entries', grammar: integer(0, 10_000_000), joined: true },
-  booleanOption('enable_noobj_cache', 'cache that an object does not exist', false),
+  { ...booleanOption('enable_noobj_cache', "cache that an object does not exist (default: the client's own: off in s3fs, on in ossfs)", false), default: undefined },
   { name: 'parallel_count', description: 'parallel requests for large objects', grammar: integer(1, 100), joined: true },
   { name: 'multipart_size', description: 'multipart chunk size in MB', grammar: integer(5, 5120), joined: true },
   { name: 'readwrite_timeout', description: 'seconds a read or write request may take', grammar: integer(1, 3600), joined: true },
@@ -117,7 +119,11 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     // that is a stray positional (s3fs 1.90 then fails: "fuse: unknown option"). Neither
     // positional can start with "-": the bucket grammar starts with a letter or digit, the target is absolute.
     const args = [...options.flatMap((option) => ['-o', option]), ...assertPositionals([prefix === '' ? bucket : `${bucket}:/${prefix}`, target])];
-    await this.#mounter.mountWithClient(this.#backend.binary, args, target, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
+    try {
+      await this.#mounter.mountWithClient(this.#backend.binary, args, target, { secrets: [key.secret], providedBy: this.#flavor.providedBy });
+    } catch (error) {
+      throw await this.#startFailure(error, volume, logFile, key.secret);
+    }
     await this.#verify(volume, target, logFile, Math.max(1000, deadline - Date.now()));
   }
 
@@ -131,6 +137,11 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
 
   /** Client options only this flavor knows, in its own spelling. */
   protected abstract flavorOptions(volume: Volume): string[];
+
+  /** A flag option (allow_other, enable_noobj_cache) as this client spells it, on or off. */
+  protected flagOption(name: string, on: boolean): string[] {
+    return on ? [name] : [];
+  }
 
   /** Read at use time: a reload reaches the next Create and Mount. */
   protected get config(): VolplexConfig {
@@ -180,11 +191,36 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     return inline === undefined ? `profile ${this.#profileName(volume)}` : 'inline key (-o ak_id, -o ak_secret)';
   }
 
+  #facts(volume: Volume): MountFacts {
+    const keyAdvice = this.#inlineKey(volume) === undefined ? `check credential profile ${this.#profileName(volume)} (its accessKeyId and secret)` : 'check the key given with -o ak_id and -o ak_secret';
+    return { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), keyAdvice };
+  }
+
+  /**
+   * The client exited with an error before it mounted (ossfs checks endpoint, key and bucket
+   * then): its verdict from its log, not the command line and its raw output.
+   */
+  async #startFailure(error: unknown, volume: Volume, logFile: string, secret: string): Promise<VolplexError> {
+    const facts = this.#facts(volume);
+    if (VolplexError.is(error, 'Unavailable')) {
+      // Killed at the command timeout (the check still waiting on the endpoint), or not installed.
+      return error.message.includes('did not finish within') ? this.#noAnswer(facts) : error;
+    }
+    // The runner's words without the command line: "ossfs exited with status 1: <its output>".
+    const exited = { message: (error instanceof Error ? error.message : String(error)).replace(/^`[^`]*` (?=exited|was killed)/, `${this.type} `) };
+    const explained = explainFailure(await readFile(logFile, 'utf8').catch(() => ''), exited, facts);
+    return new VolplexError(explained.kind, maskSecrets(explained.message, [secret]), { cause: error });
+  }
+
+  #noAnswer(facts: MountFacts): VolplexError {
+    return new VolplexError('Unavailable', `${facts.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.config.commandTimeout} s`);
+  }
+
   #clientOptions(volume: Volume): string[] {
     const tuning = TUNING.filter((spec) => volume.options[spec.name] !== undefined).flatMap((spec) => {
       const value = volume.options[spec.name];
       if (FLAGS.has(spec.name)) {
-        return value === 'true' ? [spec.name] : [];
+        return this.flagOption(spec.name, value === 'true');
       }
       if (spec.name === 'mode') {
         return [`mp_umask=${(0o777 & ~parseInt(value ?? '', 8)).toString(8).padStart(4, '0')}`];
@@ -199,7 +235,7 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
    * answer waits for that check) while watching the client's log for its verdict.
    */
   async #verify(volume: Volume, target: string, logFile: string, deadlineMs: number): Promise<void> {
-    const facts = { type: this.type, bucket: requiredOption(volume.options, 'bucket'), url: this.#url(volume), credentials: this.#credentialLabel(volume) };
+    const facts = this.#facts(volume);
     const readLog = (): Promise<string> => readFile(logFile, 'utf8').catch(() => '');
     // Any answer about the probe name, "no such file" included, means the client passed its check.
     const asked = this.#mounter.inspect(join(target, PROBE_NAME), { mountPoint: target, deadlineMs });
@@ -210,18 +246,10 @@ export abstract class ObjectStoreDriver implements VolumeDriver {
     }
     const log = await readLog();
     if (answer.outcome === 'timeout' && !hasVerdict(log)) {
-      throw new VolplexError('Unavailable', `${this.type} mount of ${facts.bucket} at ${facts.url} did not answer within ${this.config.commandTimeout} s`);
+      throw this.#noAnswer(facts);
     }
     throw explainFailure(log, answer.outcome === 'failed' ? answer : { message: CLIENT_GAVE_UP }, facts);
   }
-}
-
-const CLIENT_GAVE_UP = 'the client gave up';
-
-const VERDICT = /_check_service\(\d+\): ([^\n]*?)(?:\(host=[^)]*\))? - result of checking service/;
-
-function hasVerdict(log: string): boolean {
-  return VERDICT.test(log);
 }
 
 type Settled = { readonly outcome: 'done' } | { readonly outcome: 'failed'; readonly code: string | undefined; readonly message: string } | { readonly outcome: 'timeout' | 'stopped' };
@@ -252,31 +280,4 @@ async function settleWithin(promise: Promise<unknown>, ms: number, stop: () => P
     clearTimeout(timer);
     clearInterval(poller);
   }
-}
-
-interface MountFacts {
-  readonly type: string;
-  readonly bucket: string;
-  readonly url: string;
-  readonly credentials: string;
-}
-
-/** The client's own verdict from its log, in the user's terms. */
-export function explainFailure(log: string, error: { readonly message: string }, facts: MountFacts): VolplexError {
-  const verdict = VERDICT.exec(log)?.[1]?.trim();
-  if (verdict?.startsWith('invalid credentials') === true) {
-    return new VolplexError('InvalidParameter', `${facts.url} refused the access key (${facts.credentials}) for bucket ${facts.bucket}`);
-  }
-  if (verdict?.startsWith('bucket or key not found') === true) {
-    return new VolplexError('InvalidParameter', `bucket ${facts.bucket} (or its prefix) was not found at ${facts.url}`);
-  }
-  if (verdict?.startsWith('unable to connect') === true) {
-    return new VolplexError('Unavailable', `endpoint ${facts.url} is not reachable`);
-  }
-  // An error line, not the client's note that it changed its own log level.
-  const lastError = log.split('\n').filter((line) => /\[(ERR|CRT)\] /.test(line) && !line.includes('LowSetLogLevel')).pop()?.replace(/^\S+ \[(ERR|CRT)\] /, '');
-  if (verdict === undefined && error.message === CLIENT_GAVE_UP) {
-    return new VolplexError('Unavailable', `${facts.type} mount of bucket ${facts.bucket} did not answer: the client exited before its check of ${facts.url} finished${lastError === undefined ? '' : ` (${lastError})`}`);
-  }
-  return new VolplexError('System', `${facts.type} mount of bucket ${facts.bucket} failed: ${verdict ?? lastError ?? error.message}`);
 }

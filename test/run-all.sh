@@ -21,6 +21,7 @@ trap 'bash test/services/stop.sh "$work"' EXIT
 : >"$work/env"
 bash test/services/start-dockerd.sh "$work"
 bash test/services/start-glusterd.sh "$work"
+bash test/services/build-ossfs.sh "$work"
 bash test/services/start-s3rver.sh "$work"
 bash test/services/start-nfs.sh "$work"
 # shellcheck disable=SC1091

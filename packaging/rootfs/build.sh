@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds a root filesystem that runs volplex: Debian bookworm (debootstrap, minbase) with the
-# FUSE and mount clients, the host's Node.js and the built project with production modules.
-# It is the rootfs/ of the managed plugin and, through `docker import`, the container image.
+# FUSE and mount clients, Aliyun's ossfs built from its source (packaging/build-ossfs.sh; only
+# its run-time libraries go in, never the toolchain), the host's Node.js and the built project
+# with production modules. It is the rootfs/ of the managed plugin and, through `docker import`,
+# the container image.
 #
 # usage: packaging/rootfs/build.sh DIR    (run `npm ci && npm run build` first)
 #   DIR  where the root filesystem is made (~470 MB); it must not exist or be empty.
@@ -10,9 +12,14 @@
 #        seconds. Delete it to pick up Debian updates.
 #   env VOLPLEX_DEBIAN_MIRROR  the Debian mirror debootstrap uses (default: the one this host's apt
 #        sources name, found by packaging/rootfs/debian-mirror.sh).
+#   env VOLPLEX_OSSFS_SOURCE  the ossfs source tarball, or a directory holding one (default
+#        ../shared/third_party next to this repository). Built once per machine into
+#        VOLPLEX_OSSFS_CACHE (default /var/cache/volplex/ossfs). Without it the root filesystem
+#        has no ossfs, and says so.
 # On the host it installs nothing, except the debootstrap package when the cache is missing and
-# debootstrap is not installed; it says so first. Progress: one line per step on stderr, with the
-# elapsed time; stdout is the size of DIR. Its temporary files are removed, also on failure.
+# debootstrap is not installed, and ossfs's build tools while no ossfs is built for its source;
+# it says so first. Progress: one line per step on stderr, with the elapsed time; stdout is the
+# size of DIR. Its temporary files are removed, also on failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../steps.sh
@@ -20,7 +27,8 @@ source "$here/../steps.sh"
 root=${1:?usage: packaging/rootfs/build.sh DIR}
 repo=$(cd "$here/../.." && pwd)
 cache=${VOLPLEX_ROOTFS_CACHE:-/var/cache/volplex/rootfs-bookworm.tar}
-packages=(glusterfs-client s3fs nfs-common fuse3 ca-certificates)
+# libfuse2 … libssl3: what ossfs needs at run time.
+packages=(glusterfs-client s3fs nfs-common fuse3 ca-certificates libfuse2 libcurl4 libxml2 libssl3)
 
 [ -f "$repo/dist/volplex.js" ] || { echo "build the project first: npm ci && npm run build" >&2; exit 1; }
 if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
@@ -37,6 +45,14 @@ finish() {
   fi
 }
 trap finish EXIT
+# Debian packages into the root filesystem, through its own apt; no package lists are kept.
+install_into_root() {
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  chroot "$root" apt-get update -qq
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+  chroot "$root" apt-get clean
+  rm -rf "$root/var/lib/apt/lists/"*
+}
 mkdir -p "$root"
 if [ -f "$cache" ]; then
   step "unpacking the cached Debian base $cache (VOLPLEX_ROOTFS_CACHE)"
@@ -51,14 +67,37 @@ else
   debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 \
     || { tail -20 "$root.debootstrap.log" >&2; exit 1; }
   step "installing ${packages[*]} into the root filesystem (about 40 s)"
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
-  chroot "$root" apt-get update -qq
-  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null 2>&1
-  chroot "$root" apt-get clean
-  rm -rf "$root/var/lib/apt/lists/"*
+  install_into_root "${packages[@]}"
   step "caching the Debian base as $cache, so the next build takes seconds"
   mkdir -p "$(dirname "$cache")"
   tar -C "$root" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
+fi
+
+# A cache made before a package joined the list lacks it: add what is missing, and keep that.
+missing=()
+for package in "${packages[@]}"; do
+  chroot "$root" dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "adding ${missing[*]}, which the cached Debian base lacks, and refreshing the cache"
+  install_into_root "${missing[@]}"
+  tar -C "$root" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
+fi
+
+ossfs_status=0
+ossfs=$(bash "$here/../build-ossfs.sh") || ossfs_status=$?
+if [ "$ossfs_status" = 0 ]; then
+  step "adding Aliyun's ossfs $(grep -o 'V[0-9][0-9.]*' "$(dirname "$ossfs")/VERSION"), built from its source, as /usr/local/bin/ossfs"
+  install -m 0755 "$ossfs" "$root/usr/local/bin/ossfs"
+  # GPL-2.0: its licence and where its source is travel with the binary.
+  mkdir -p "$root/usr/local/share/doc/ossfs"
+  cp "$(dirname "$ossfs")/COPYING" "$root/usr/local/share/doc/ossfs/COPYING"
+  echo "Built from Aliyun's ossfs source, https://github.com/aliyun/ossfs ($(basename "$(dirname "$ossfs")") is the sha256 of the tarball)." >"$root/usr/local/share/doc/ossfs/SOURCE"
+  chroot "$root" /usr/local/bin/ossfs --version >/dev/null || { echo "ossfs does not run inside the root filesystem (a run-time library missing?)" >&2; exit 1; }
+elif [ "$ossfs_status" = 3 ]; then
+  step "this root filesystem has no ossfs: type=ossfs volumes cannot mount in it"
+else
+  exit 1
 fi
 
 step "adding this host's Node.js $(node --version) and the built project"

@@ -19,6 +19,7 @@ import { checkDaemonStatus, checkHostBinds } from './doctor-daemon.js';
 import { checkMetrics } from './doctor-metrics.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 import { crashRecoveryFindings, type Finding } from './doctor-findings.js';
+import { checkOssfs } from './doctor-ossfs.js';
 
 const REACH_TIMEOUT_MS = 3000;
 
@@ -150,7 +151,7 @@ async function checkObjectStores({ config, used }: DoctorContext): Promise<Findi
       continue;
     }
     const backend = config.backends[type];
-    findings.push(await program(type, backend.binary, type === 's3fs' ? 'Debian package s3fs' : "Aliyun's ossfs release"));
+    findings.push(type === 's3fs' ? await program(type, backend.binary, 'Debian package s3fs') : await checkOssfs(backend.binary));
     if (backend.url !== '') {
       const url = new URL(backend.url);
       findings.push(await reach(type, 'endpoint', url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80))));

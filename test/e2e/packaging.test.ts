@@ -10,11 +10,13 @@ import { readMountinfo } from '../../src/system/mountinfo.js';
 import { callPlugin } from '../support/plugin-client.js';
 import { docker, dockerHost, dockerOk, E2E_PLUGIN, runWithVolume } from '../support/docker.js';
 import { makeTempDir, removeTempDir } from '../support/harness.js';
-import { s3Service } from '../support/services.js';
+import { ossService, realOssfs, s3Service } from '../support/services.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MINUTES = 60_000;
 const s3 = s3Service();
+const oss = ossService();
+const ossfs = realOssfs();
 
 /** Runs a packaging script; its progress lines (stderr) are echoed and returned with its stdout. */
 function run(script: string, args: readonly string[], env: Record<string, string> = {}): { stdout: string; steps: string[] } {
@@ -29,7 +31,7 @@ function run(script: string, args: readonly string[], env: Record<string, string
 const sh = (script: string, args: readonly string[], env: Record<string, string> = {}): string => run(script, args, env).stdout;
 
 // One line per step: the script, the seconds since the outermost script started, what it does.
-const STEP_LINE = /^(create|build)\.sh \[ *\d+\.\d s\] \S/;
+const STEP_LINE = /^(create|build|build-ossfs)\.sh \[ *\d+\.\d s\] \S/;
 
 async function untilAnswering(socket: string): Promise<void> {
   for (let tries = 0; tries < 100 && (await callPlugin(socket, '/Plugin.Activate', '').then(() => false, () => true)); tries += 1) {
@@ -60,7 +62,11 @@ const secondsSince = (started: bigint): string => (Number(process.hrtime.bigint(
 describe('shipping volplex', () => {
   let work: string;
   let rootfs: string;
-  const s3Config = { credentials: { lab: { accessKeyId: s3.keyId, accessKeySecret: s3.keySecret } }, backends: { s3fs: { url: s3.url, pathStyle: true, credentials: 'lab' } } };
+  // The plugin runs on the host network: the OSS dialect front's <bucket>.s3.localhost is its loopback too.
+  const s3Config = {
+    credentials: { lab: { accessKeyId: s3.keyId, accessKeySecret: s3.keySecret }, oss: { accessKeyId: oss.keyId, accessKeySecret: oss.keySecret } },
+    backends: { s3fs: { url: s3.url, pathStyle: true, credentials: 'lab' }, ossfs: { url: oss.url, credentials: 'oss' } },
+  };
 
   beforeAll(() => {
     work = makeTempDir('packaging');
@@ -69,6 +75,15 @@ describe('shipping volplex', () => {
     const size = sh('packaging/rootfs/build.sh', [rootfs]);
     process.stdout.write(`packaging: root filesystem ${size}, built in ${secondsSince(started)} s\n`);
   }, 15 * MINUTES);
+
+  (ossfs.binary === undefined ? it.skip : it)(`has Aliyun's ossfs built from its source and its run-time libraries, not the toolchain${ossfs.missing === undefined ? '' : ` (skipped: ${ossfs.missing})`}`, () => {
+    const version = spawnSync('chroot', [rootfs, '/usr/local/bin/ossfs', '--version'], { encoding: 'utf8' });
+    expect(version.stdout).toContain('Alibaba Cloud Open Storage Service File System V1.91.10');
+    expect(readFileSync(join(rootfs, 'usr/local/share/doc/ossfs/COPYING'), 'utf8')).toContain('GNU GENERAL PUBLIC LICENSE');
+    for (const tool of ['usr/bin/gcc', 'usr/bin/g++', 'usr/bin/make', 'usr/bin/autoconf', 'usr/include/fuse.h', 'usr/include/curl/curl.h']) {
+      expect(existsSync(join(rootfs, tool)) ? tool : '').toBe('');
+    }
+  });
 
   afterAll(() => {
     removeTempDir(work);
@@ -95,7 +110,7 @@ describe('shipping volplex', () => {
     }, 10 * MINUTES);
 
     afterAll(() => {
-      docker(['volume', 'rm', '-f', 'managed-local', 'managed-s3', 'managed-device', 'managed-fresh', 'managed-s3-reloaded']);
+      docker(['volume', 'rm', '-f', 'managed-local', 'managed-s3', 'managed-device', 'managed-fresh', 'managed-s3-reloaded', 'managed-oss']);
       docker(['plugin', 'disable', '-f', plugin]);
       docker(['plugin', 'rm', '-f', plugin]);
     });
@@ -126,6 +141,15 @@ describe('shipping volplex', () => {
         expect(volume.Mountpoint).toMatch(/^\/mnt\/volumes\/[a-z0-9]+-[0-9a-f]{24}$/);
       }
       expect(readFileSync(join(state, 'volumes', 'managed-local', 'p'), 'utf8')).toBe('from-plugin\n');
+    });
+
+    (ossfs.binary === undefined ? it.skip : it)(`mounts a type=ossfs volume with the ossfs in its root filesystem: a container writes, the object is in the bucket${ossfs.missing === undefined ? '' : ` (skipped: ${ossfs.missing})`}`, () => {
+      dockerOk(['volume', 'create', '-d', plugin, '-o', 'type=ossfs', '-o', `bucket=${s3.bucket}`, '-o', 'prefix=managed', 'managed-oss']);
+      runWithVolume('managed-oss', 'echo through-real-ossfs > /data/oss-object && mkdir /data/dir && mv /data/oss-object /data/dir/moved');
+      expect(runWithVolume('managed-oss', 'cat /data/dir/moved')).toBe('through-real-ossfs');
+      expect(readFileSync(join(s3.data, s3.bucket, 'managed', 'dir', 'moved._S3rver_object'), 'utf8')).toBe('through-real-ossfs\n');
+      expect(JSON.stringify(JSON.parse(dockerOk(['volume', 'inspect', 'managed-oss'])))).not.toContain(oss.keySecret);
+      dockerOk(['volume', 'rm', 'managed-oss']);
     });
 
     it('keeps a new device directory (create=true) on the host across disable -f / enable', () => {

@@ -10,7 +10,7 @@ const GLUSTERFS = ['ro', 'log-level', 'server-port', 'transport', 'attribute-tim
 const NFS = ['vers', 'timeo', 'retrans', 'rsize', 'wsize', 'nconnect', 'port', 'mountport', 'proto', 'sec', 'actimeo', 'hard', 'soft', 'noatime', 'nolock', 'noresvport', 'nocto', 'ro'];
 const OBJECT_STORE = [
   'passwd_file', 'url', 'logfile', 'dbglevel', 'connect_timeout', 'retries', 'uid', 'gid', 'umask', 'allow_other', 'stat_cache_expire',
-  'max_stat_cache_size', 'enable_noobj_cache', 'parallel_count', 'multipart_size', 'readwrite_timeout', 'ro', 'use_path_request_style',
+  'max_stat_cache_size', 'enable_noobj_cache', 'disable_noobj_cache', 'parallel_count', 'multipart_size', 'readwrite_timeout', 'ro', 'use_path_request_style',
 ];
 // The probe children's programs (src/system/mount-probe.ts).
 const CHECKS = ['stat', 'mkdir', 'chown', 'realpath'];

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,6 +8,7 @@ import type { VolplexConfig } from '../../src/config/config.js';
 import { startDaemon, type RunningDaemon } from '../support/daemon.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
 import { processesWhere } from '../support/processes.js';
+import { RecordingClient } from '../support/recording-client.js';
 import { s3Service } from '../support/services.js';
 import { commandProblems } from './command-check.js';
 import { checkBounded, exchange, FUZZ_SEED, FuzzModel, FuzzTally, invariantProblems, tearDown } from './fuzz-session.js';
@@ -27,11 +28,10 @@ describe('property-based fuzzing of s3fs volumes with real mounts (real daemon, 
   let paths: FuzzPaths;
   let config: VolplexConfig;
   let daemon: RunningDaemon;
-  let argvLog = '';
+  let client: RecordingClient;
   const tally = new FuzzTally();
 
-  const recordedCalls = (): string[][] =>
-    (existsSync(argvLog) ? readFileSync(argvLog, 'utf8') : '').split('\0\0').filter((record) => record !== '').map((record) => record.split('\0'));
+  const recordedCalls = (): string[][] => client.calls();
 
   beforeAll(async () => {
     root = makeTempDir('fuzz-s3fs');
@@ -39,15 +39,12 @@ describe('property-based fuzzing of s3fs volumes with real mounts (real daemon, 
     mkdirSync(paths.devices);
     mkdirSync(paths.sentinel);
     symlinkSync(paths.sentinel, paths.escapeLink);
-    argvLog = join(root, 'client-argv.log');
-    const client = join(root, 's3fs-recording.sh');
-    writeFileSync(client, `#!/bin/sh\nprintf '%s\\0' "$0" "$@" >>'${argvLog}'\nprintf '\\0' >>'${argvLog}'\nexec s3fs "$@"\n`);
-    chmodSync(client, 0o755);
+    client = new RecordingClient(root, 's3fs', 's3fs-recording.sh');
     config = testConfig(root, {
       commandTimeout: 10,
       log: { level: 'info' },
       credentials: { lab: { accessKeyId: s3.keyId, accessKeySecret: s3.keySecret } },
-      backends: { s3fs: { binary: client, url: s3.url, pathStyle: true, credentials: 'lab' } },
+      backends: { s3fs: { binary: client.path, url: s3.url, pathStyle: true, credentials: 'lab' } },
     });
     daemon = await startDaemon(config);
   });
@@ -83,7 +80,7 @@ describe('property-based fuzzing of s3fs volumes with real mounts (real daemon, 
         if (clients().length > 0) {
           problems.push(`FUSE clients still running after the run: ${clients().join(', ')}`);
         }
-        const unexpected = readdirSync(root).filter((name) => !['state', 'devices', 'sentinel', 'volplex.sock', 'volplex.yaml', 'client-argv.log', 's3fs-recording.sh'].includes(name));
+        const unexpected = readdirSync(root).filter((name) => !['state', 'devices', 'sentinel', 'volplex.sock', 'volplex.yaml', 's3fs-recording.sh.argv', 's3fs-recording.sh'].includes(name));
         if (unexpected.length > 0) {
           problems.push(`created in the test root: ${JSON.stringify(unexpected)}`);
         }

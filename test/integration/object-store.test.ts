@@ -68,7 +68,7 @@ describe('s3fs and ossfs volumes against a real S3-compatible server', () => {
 
   // s3rver checks the access key ID (not the signature), so the wrong key is an unknown ID.
   it.each<{ desc: string; keyId: string; opts: Record<string, string>; expectedErr: string }>([
-    { desc: 'a wrong access key', keyId: 'NOT-A-KEY', opts: { type: 's3fs', bucket: s3.bucket }, expectedErr: `${s3.url} refused the access key (profile lab) for bucket ${s3.bucket}` },
+    { desc: 'a wrong access key', keyId: 'NOT-A-KEY', opts: { type: 's3fs', bucket: s3.bucket }, expectedErr: `access denied to bucket ${s3.bucket} at ${s3.url}: check credential profile lab (its accessKeyId and secret)` },
     { desc: 'a missing bucket', keyId: s3.keyId, opts: { type: 's3fs', bucket: 'no-such-bucket' }, expectedErr: `bucket no-such-bucket (or its prefix) was not found at ${s3.url}` },
     { desc: 'an endpoint that is down', keyId: s3.keyId, opts: { type: 's3fs', bucket: s3.bucket, url: 'http://127.0.0.1:1' }, expectedErr: 'endpoint http://127.0.0.1:1 is not reachable' },
   ])('gives a clear error for $desc and leaves nothing mounted', async ({ keyId, opts, expectedErr }) => {

@@ -30,3 +30,26 @@ export function s3Service(): { url: string; bucket: string; secondBucket: string
 export function nfsService(): { server: string; share: string } {
   return { server: requiredEnv('VOLPLEX_TEST_NFS_SERVER'), share: requiredEnv('VOLPLEX_TEST_NFS_SHARE') };
 }
+
+/** The OSS dialect front before the test S3 server (test/services/oss-dialect-proxy.ts), with the one key it accepts. */
+export function ossService(): { url: string; pathStyleUrl: string; keyId: string; keySecret: string } {
+  return {
+    url: requiredEnv('VOLPLEX_TEST_OSS_URL'),
+    pathStyleUrl: requiredEnv('VOLPLEX_TEST_OSS_PATH_STYLE_URL'),
+    keyId: requiredEnv('VOLPLEX_TEST_OSS_KEY_ID'),
+    keySecret: requiredEnv('VOLPLEX_TEST_OSS_KEY_SECRET'),
+  };
+}
+
+/**
+ * Aliyun's real ossfs as test/services/build-ossfs.sh built it, or why there is none: without
+ * its source tarball the real-ossfs tests are skipped (by name). A failed build fails them.
+ */
+export function realOssfs(): { readonly binary: string; readonly missing?: undefined } | { readonly binary?: undefined; readonly missing: string } {
+  const failed = process.env.VOLPLEX_TEST_OSSFS_BUILD_FAILED;
+  if (failed !== undefined && failed !== '') {
+    throw new Error(`building ossfs from its source failed: ${failed}`);
+  }
+  const missing = process.env.VOLPLEX_TEST_OSSFS_MISSING;
+  return missing !== undefined && missing !== '' ? { missing } : { binary: requiredEnv('VOLPLEX_TEST_OSSFS_BINARY') };
+}

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
 
-import { explainFailure } from '../../../drivers/object-store.js';
+import { explainFailure } from '../../../drivers/object-store-failure.js';
 import type { VolplexConfig } from '../../../src/config/config.js';
 import { VolplexError } from '../../../src/core/errors.js';
 import type { FakeMounter } from '../../fakes/fake-mounter.js';
@@ -98,7 +98,40 @@ describe('object store drivers (s3fs, ossfs)', () => {
       runner.expect(argvFor('/usr/local/bin/ossfs', 'media:/uploads', target, ['https://oss-cn-hangzhou-internal.aliyuncs.com', 'allow_other']));
       await harness.service.mount('media', 'A');
       expect(runner.pending).toBe(0);
-      expect(runner.calls[0]?.options.providedBy).toContain("install Aliyun's ossfs release");
+      expect(runner.calls[0]?.options.providedBy).toContain("not packaged by Debian: get Aliyun's ossfs release package for your distribution (https://github.com/aliyun/ossfs/releases)");
+    });
+
+    // ossfs has no enable_noobj_cache: it caches missing objects unless given disable_noobj_cache.
+    it.each<{ desc: string; value: string | undefined; s3fs: string[]; ossfs: string[] }>([
+      { desc: 'left to the client', value: undefined, s3fs: [], ossfs: [] },
+      { desc: 'on', value: 'true', s3fs: ['enable_noobj_cache'], ossfs: [] },
+      { desc: 'off', value: 'false', s3fs: [], ossfs: ['disable_noobj_cache'] },
+    ])('spells enable_noobj_cache $desc in each client\'s own words', async ({ value, s3fs, ossfs }) => {
+      harness = make();
+      const cache: Record<string, string> = value === undefined ? {} : { enable_noobj_cache: value };
+      await harness.service.create('s3', { type: 's3fs', bucket: 'backups', ...cache });
+      await harness.service.create('oss', { type: 'ossfs', bucket: 'media', url: URL, credentials: 'lab', ...cache });
+      runner.expect(argvFor('s3fs', 'backups', harness.service.get('s3').mountpoint, [URL, 'allow_other', ...s3fs, 'use_path_request_style']));
+      runner.expect(argvFor('/usr/local/bin/ossfs', 'media', harness.service.get('oss').mountpoint, [URL, 'allow_other', ...ossfs]));
+      await harness.service.mount('s3', 'A');
+      await harness.service.mount('oss', 'A');
+      expect(runner.pending).toBe(0);
+    });
+
+    it('explains a refused key from the log ossfs leaves when it exits, without its command line or output', async () => {
+      harness = make();
+      await harness.service.create('media', { type: 'ossfs', bucket: 'media', url: URL, credentials: 'lab' });
+      const target = harness.service.get('media').mountpoint;
+      const log = join(harness.config.stateDir, 'run', `${basename(target)}.ossfs.log`);
+      runner.expect(argvFor('/usr/local/bin/ossfs', 'media', target, [URL, 'allow_other']), () => {
+        writeFileSync(log, `2026 [ERR] curl.cpp:CheckBucket(3495): Check bucket failed\nossfs: Failed to check bucket and directory for mount point : Invalid Credentials(host=${URL}, message=The OSS Access Key Id you provided does not exist in our records.)\n`);
+        throw new VolplexError('System', '`/usr/local/bin/ossfs -o passwd_file=… media /mnt` exited with status 1: [NOTICE] OSS signature V1 service will not be available');
+      });
+      const failure = await harness.service.mount('media', 'A').then(() => new Error('mounted'), (error: unknown) => error as VolplexError);
+      expect(failure.message).toBe(`mount media: access denied to bucket media at ${URL} (the server said "The OSS Access Key Id you provided does not exist in our records."): check credential profile lab (its accessKeyId and secret)`);
+      expect(VolplexError.is(failure, 'InvalidParameter')).toBe(true);
+      expect(harness.store.usage('media').references).toBe(0);
+      expect(existsSync(log)).toBe(false);
     });
 
     it('accepts the legacy ak_id/ak_secret options and never shows either in Status', async () => {
@@ -157,7 +190,7 @@ describe('object store drivers (s3fs, ossfs)', () => {
       await harness.service.create('bk', { type: 's3fs', bucket: 'backups' });
       const target = harness.service.get('bk').mountpoint;
       runner.expect(argvFor('s3fs', 'backups', target, [URL, 'allow_other', 'use_path_request_style']), new VolplexError('System', '`s3fs ...` exited with status 1: s3fs: bad'));
-      await expect(harness.service.mount('bk', 'A')).rejects.toThrow('mount bk: `s3fs ...` exited with status 1: s3fs: bad');
+      await expect(harness.service.mount('bk', 'A')).rejects.toThrow('mount bk: s3fs mount of bucket backups failed: s3fs exited with status 1: s3fs: bad');
       expect(existsSync(join(harness.config.stateDir, 'run', `${basename(target)}.passwd`))).toBe(false);
       expect(harness.store.usage('bk').references).toBe(0);
     });
@@ -165,16 +198,32 @@ describe('object store drivers (s3fs, ossfs)', () => {
 });
 
 describe(explainFailure.name, () => {
-  const facts = { type: 's3fs', bucket: 'bk', url: URL, credentials: 'profile lab' };
+  const facts = { type: 's3fs', bucket: 'bk', url: URL, keyAdvice: 'check credential profile lab (its accessKeyId and secret)' };
+  const ossfs = { ...facts, type: 'ossfs' };
   const io = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
 
   it.each([
-    ['refused keys', '[CRT] s3fs.cpp:s3fs_check_service(3590): invalid credentials(host=http://x) - result of checking service.', `${URL} refused the access key (profile lab) for bucket bk`],
+    ['refused keys', '[CRT] s3fs.cpp:s3fs_check_service(3590): invalid credentials(host=http://x) - result of checking service.', `access denied to bucket bk at ${URL}: check credential profile lab (its accessKeyId and secret)`],
     ['a missing bucket', '[CRT] s3fs.cpp:s3fs_check_service(3593): bucket or key not found(host=http://x) - result of checking service.', `bucket bk (or its prefix) was not found at ${URL}`],
     ['an endpoint down', '[CRT] s3fs.cpp:s3fs_check_service(3597): unable to connect(host=http://x) - result of checking service.', `endpoint ${URL} is not reachable`],
     ['anything else', '2026 [ERR] curl.cpp:f(1): odd', 's3fs mount of bucket bk failed: curl.cpp:f(1): odd'],
     ['an empty log', '', 's3fs mount of bucket bk failed: EIO: i/o error'],
   ])('explains %s', (_desc, log, expected) => {
     expect(explainFailure(log, io, facts).message).toBe(expected);
+  });
+
+  // ossfs 1.91 checks before it daemonizes and exits 1 with one of these lines in its log.
+  it.each([
+    ['a wrong key ID', 'ossfs: Failed to check bucket and directory for mount point : Invalid Credentials(host=http://x, message=The OSS Access Key Id you provided does not exist in our records.)', 'InvalidParameter', `access denied to bucket bk at ${URL} (the server said "The OSS Access Key Id you provided does not exist in our records."): check credential profile lab (its accessKeyId and secret)`],
+    ['a wrong secret', 'ossfs: Failed to check bucket and directory for mount point : Invalid Credentials(host=http://x, message=The request signature we calculated does not match the signature you provided. Check your key and signing method.)', 'InvalidParameter', `access denied to bucket bk at ${URL} (the server said "The request signature we calculated does not match the signature you provided. Check your key and signing method."): check credential profile lab (its accessKeyId and secret)`],
+    ['a missing bucket', 'ossfs: Failed to check bucket : Bucket not found(host=http://x, message=The specified bucket does not exist)', 'InvalidParameter', `bucket bk was not found at ${URL}`],
+    ['an endpoint down', '2026 [ERR] curl.cpp:RequestPerform(2592): ### giving up\nossfs: Failed to check bucket and directory for mount point : Unable to connect(host=http://x, message=)', 'Unavailable', `endpoint ${URL} is not reachable`],
+    ['a server error', 'ossfs: Failed to check bucket and directory for mount point : Unable to connect(host=http://x, message=We encountered an internal error.)', 'Unavailable', `endpoint ${URL} failed the check of bucket bk (the server said "We encountered an internal error.")`],
+    ['a bad request', 'ossfs: Failed to check bucket and directory for mount point : Bad Request(host=http://x, message=Unsupported Authorization Type)', 'InvalidParameter', `${URL} rejected the check of bucket bk as a bad request (the server said "Unsupported Authorization Type"): is it this client's kind of endpoint?`],
+    ['any other exit', '2026 [ERR] curl.cpp:f(1): odd\nossfs: bucket name and path("x") is wrong, it must be "bucket[:/path]".', 'System', 'ossfs mount of bucket bk failed: bucket name and path("x") is wrong, it must be "bucket[:/path]".'],
+  ])('explains ossfs\'s exit on %s', (_desc, log, kind, expected) => {
+    const explained = explainFailure(log, new Error('`ossfs …` exited with status 1: [NOTICE] …'), ossfs);
+    expect(explained.message).toBe(expected);
+    expect(explained.kind).toBe(kind);
   });
 });

@@ -73,18 +73,30 @@ export class MountRefcounter {
   public async acquire(resolved: ResolvedVolume, id: string): Promise<string> {
     const { volume, driver, plan } = resolved;
     const { key, target, mountpoint } = this.#catalog.placement(resolved, this.#store.usage(volume.name).backendKey);
-    await this.#backendLocks.run(key, async () => {
-      await this.#ensureBackend(volume, driver, target);
-      try {
-        await this.#ensureSubdirectory(mountpoint, plan);
-        this.#store.addReference(volume.name, id, key);
-      } catch (error) {
-        if (this.#store.backendUsers(key) === 0) {
-          await this.#unmountBackend(target, driver).catch((cleanupError: unknown) => { this.#log.error({ err: cleanupError, target }, 'could not undo a backend mount'); });
+    // The first reference on this host takes what the volume's access mode asks of the store (a single-writer owner key).
+    const first = this.#store.usage(volume.name).references === 0;
+    if (first) {
+      await this.#store.claim(volume.name);
+    }
+    try {
+      await this.#backendLocks.run(key, async () => {
+        await this.#ensureBackend(volume, driver, target);
+        try {
+          await this.#ensureSubdirectory(mountpoint, plan);
+          await this.#store.addReference(volume.name, id, key);
+        } catch (error) {
+          if (this.#store.backendUsers(key) === 0) {
+            await this.#unmountBackend(target, driver).catch((cleanupError: unknown) => { this.#log.error({ err: cleanupError, target }, 'could not undo a backend mount'); });
+          }
+          throw error;
         }
-        throw error;
+      });
+    } catch (error) {
+      if (first && this.#store.usage(volume.name).references === 0) {
+        await this.#store.unclaim(volume.name).catch((unclaimError: unknown) => { this.#log.warn({ err: unclaimError, volume: volume.name }, 'could not give back what the failed mount claimed; the store takes it back when this host\'s lease ends'); });
       }
-    });
+      throw error;
+    }
     return mountpoint;
   }
 
@@ -105,13 +117,13 @@ export class MountRefcounter {
     await this.#releaseVia(name, driver, () => this.#store.dropReference(name, stale.id, stale.lifetime, stale.count));
   }
 
-  async #releaseVia(name: string, driver: VolumeDriver | undefined, release: () => ReleaseResult): Promise<void> {
+  async #releaseVia(name: string, driver: VolumeDriver | undefined, release: () => Promise<ReleaseResult>): Promise<void> {
     const key = this.#store.usage(name).backendKey;
     if (key === null) {
       return;
     }
     await this.#backendLocks.run(key, async () => {
-      const result = release();
+      const result = await release();
       if (result.released && result.backendUsers === 0) {
         await this.#unmountBackend(this.#catalog.target(key), driver);
       }

@@ -71,7 +71,7 @@ export class Reconciler {
       }
       // Gone from the kernel (reboot, manual umount): no container can still be using it.
       droppedReferences += names.reduce((sum, name) => sum + this.#store.usage(name).references, 0);
-      report.dropped.push(...this.#store.dropBackend(key));
+      report.dropped.push(...(await this.#store.dropBackend(key)));
       await this.#registry.find(typeOfBackendKey(key))?.cleanup(target);
     }
     const orphans = [...mounted].filter((path) => !isAtOrBelowAny(path, expected)).sort((a, b) => b.length - a.length);

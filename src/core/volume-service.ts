@@ -16,6 +16,8 @@ import { HolderReconciler } from './holder-reconciler.js';
 import { MountRefcounter } from './mount-refcounter.js';
 import { OperationTimer } from './operation-timer.js';
 import { resolveOptions, type VolumeOptions } from './option-table.js';
+import { sharingStatus } from './sharing-status.js';
+import { accessFromOption, assertOnOwnHost } from './volume-access.js';
 import { VolumeCatalog, type ResolvedVolume } from './volume-catalog.js';
 import { VolumeLocks } from './volume-locks.js';
 import { assertValidVolumeName, isValidVolumeName } from './volume-name.js';
@@ -89,23 +91,31 @@ export class VolumeService {
     await timer.run(() => inContext(`create ${name}`, async () => {
       assertValidVolumeName(name);
       await this.#volumeLocks.run(name, async () => {
-        const { type, ...options } = given;
+        const { type, access, ...options } = given;
         const driver = this.#registry.get(type ?? this.#config.current.defaultType);
         timer.type = driver.type;
         const volume: Volume = { name, type: driver.type, options: resolveOptions(driver.type, driver.options, options) };
+        const wanted = { ...accessFromOption(access), ...(this.#store.hostId === undefined ? {} : { host: this.#store.hostId }) };
         const existing = this.#store.getVolume(name);
         if (existing !== undefined) {
-          this.#assertSameVolume(existing, volume);
+          this.#assertSameVolume(existing, volume, wanted.access);
           return;
         }
         const inlineSecrets = inlineSecretOptions(driver.options, options);
         const notice = checkInlineSecrets(this.#config.current.security.inlineSecrets, inlineSecrets);
         await driver.prepare(volume);
+        let raced: VolumeRecord | undefined;
         try {
-          this.#store.insertVolume({ name, type: driver.type, options, createdAt: new Date().toISOString() });
+          raced = await this.#store.insertVolume({ name, type: driver.type, options, createdAt: new Date().toISOString(), ...wanted });
         } catch (error) {
           await driver.remove(volume);
           throw error;
+        }
+        if (raced !== undefined) {
+          // Another host created it first: what prepare made here is not this volume's.
+          await driver.remove(volume);
+          this.#assertSameVolume(raced, volume, wanted.access);
+          return;
         }
         this.#log.info({ volume: name, type: driver.type, optionNames: Object.keys(options) }, 'volume created');
         if (notice !== undefined) {
@@ -129,11 +139,11 @@ export class VolumeService {
       resolved = this.#catalog.resolve(record);
     } catch (error) {
       // Never answer "not found" for a volume that exists: dockerd would forget it.
-      return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, error: VolplexError.wrap(error, 'options').message } };
+      return { name, createdAt: record.createdAt, mountpoint: '', status: { ...status, ...this.#sharingStatus(record), error: VolplexError.wrap(error, 'options').message } };
     }
     const { mountpoint } = this.#catalog.placement(resolved, usage.backendKey);
     const backend = usage.backendKey === null ? { backendSharedBy: 0 } : { backendSharedBy: this.#store.backendUsers(usage.backendKey), ...this.#healthStatus(usage.backendKey) };
-    return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...resolved.plan.details, ...backend, ...this.#inlineSecretsWarning(resolved.inlineSecrets) } };
+    return { name, createdAt: record.createdAt, mountpoint, status: { ...status, ...resolved.plan.details, ...backend, ...this.#sharingStatus(record), ...this.#inlineSecretsWarning(resolved.inlineSecrets) } };
   }
 
   /** By name; the same array (so the same serialised answer) until something it shows changes. */
@@ -167,7 +177,9 @@ export class VolumeService {
     await this.#ready;
     return timer.run(() => inContext(`mount ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
-        const resolved = this.#catalog.resolve(this.#require(name, timer));
+        const record = this.#require(name, timer);
+        assertOnOwnHost(this.#store, record);
+        const resolved = this.#catalog.resolve(record);
         await this.#holders.beforeMount(name, id);
         const mountpoint = await this.#refcounter.acquire(resolved, id);
         if (this.#log.isLevelEnabled('info')) {
@@ -198,14 +210,14 @@ export class VolumeService {
     await timer.run(() => inContext(`remove ${name}`, () =>
       this.#volumeLocks.run(name, async () => {
         const record = this.#require(name, timer);
+        assertOnOwnHost(this.#store, record);
         await this.#holders.beforeRemove(name);
         const usage = this.#store.usage(name);
         if (usage.references > 0) {
           const held = this.#holders.findings.note(name, usage.references);
           throw new VolplexError('Conflict', `volume is in use (${usage.references} mount(s) from ${usage.mountIds} container mount point(s)); stop the containers using it first${held}`);
         }
-        await this.#removeOwnedData(record);
-        this.#store.deleteVolume(name);
+        await this.#store.deleteVolume(name, () => this.#removeOwnedData(record));
         this.#log.info({ volume: name }, 'volume removed');
       }),
     ));
@@ -250,11 +262,18 @@ export class VolumeService {
     return resolved === undefined ? '' : this.#catalog.placement(resolved, heldKey).mountpoint;
   }
 
-  #assertSameVolume(existing: VolumeRecord, wanted: Volume): void {
-    const same = existing.type === wanted.type && isDeepStrictEqual(this.#catalog.resolve(existing).volume.options, wanted.options);
+  #assertSameVolume(existing: VolumeRecord, wanted: Volume, access: VolumeRecord['access']): void {
+    const same = existing.type === wanted.type && existing.access === access && isDeepStrictEqual(this.#catalog.resolve(existing).volume.options, wanted.options);
     if (!same) {
-      throw new VolplexError('Conflict', `a volume with this name already exists with other options (type ${existing.type}); remove it first or choose another name`);
+      const where = existing.host === undefined ? '' : `, created on host ${quote(existing.host)}`;
+      throw new VolplexError('Conflict', `a volume with this name already exists with other options (type ${existing.type}${where}); remove it first or choose another name`);
     }
+  }
+
+  /** Which hosts use the volume and who holds it, with a store shared by many hosts. */
+  #sharingStatus(record: VolumeRecord): Record<string, unknown> {
+    const sharing = this.#store.sharing(record.name);
+    return sharing === undefined ? {} : sharingStatus(record, sharing);
   }
 
   async #removeOwnedData(record: VolumeRecord): Promise<void> {

@@ -32,4 +32,12 @@ export const MIGRATIONS: readonly string[] = [
      lifetime INTEGER NOT NULL
    );
    INSERT INTO docker_lifetime (only, lifetime) VALUES (1, 0);`,
+  // Volumes shared by many hosts: a record says its access mode and the host that created it;
+  // store_meta holds this database's role (the etcd store keeps its per-host part here).
+  `ALTER TABLE volumes ADD COLUMN access TEXT;
+   ALTER TABLE volumes ADD COLUMN host TEXT;
+   CREATE TABLE store_meta (
+     key   TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];

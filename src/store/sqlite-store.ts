@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreState, type ReleasePlan } from './store-state.js';
-import type { MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeUsage } from './store.js';
+import type { MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeSharing, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
 
@@ -16,6 +16,8 @@ interface VolumeRow {
   options: string;
   created_at: string;
   backend_key: string | null;
+  access: string | null;
+  host: string | null;
 }
 
 interface RefRow {
@@ -26,13 +28,25 @@ interface RefRow {
   changed_at: number;
 }
 
+type RecordColumns = [string, string, string, string, string | null, string | null];
+
+function columns(record: VolumeRecord): RecordColumns {
+  return [record.name, record.type, JSON.stringify(record.options), record.createdAt, record.access ?? null, record.host ?? null];
+}
+
 /** Every statement the store runs, prepared once when it opens. */
 function prepare(db: Database.Database) {
   return {
-    volumes: db.prepare<[], VolumeRow>('SELECT name, type, options, created_at, backend_key FROM volumes'),
+    volumes: db.prepare<[], VolumeRow>('SELECT name, type, options, created_at, backend_key, access, host FROM volumes'),
     refs: db.prepare<[], RefRow>('SELECT volume, mount_id AS id, lifetime, count, changed_at FROM mount_refs'),
     lifetime: db.prepare<[], { lifetime: number }>('SELECT lifetime FROM docker_lifetime'),
-    insertVolume: db.prepare<[string, string, string, string]>('INSERT INTO volumes (name, type, options, created_at) VALUES (?, ?, ?, ?)'),
+    insertVolume: db.prepare<RecordColumns>('INSERT INTO volumes (name, type, options, created_at, access, host) VALUES (?, ?, ?, ?, ?, ?)'),
+    mirrorVolume: db.prepare<RecordColumns>(
+      `INSERT INTO volumes (name, type, options, created_at, access, host) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET type = excluded.type, options = excluded.options, created_at = excluded.created_at, access = excluded.access, host = excluded.host`,
+    ),
+    meta: db.prepare<[string], { value: string }>('SELECT value FROM store_meta WHERE key = ?'),
+    setMeta: db.prepare<[string, string]>('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteVolume: db.prepare<[string]>('DELETE FROM volumes WHERE name = ?'),
     addReference: db.prepare<[string, string, number, number]>(
       `INSERT INTO mount_refs (volume, mount_id, lifetime, count, changed_at) VALUES (?, ?, ?, 1, ?)
@@ -54,6 +68,7 @@ function prepare(db: Database.Database) {
  * in none of the database files.
  */
 export class SqliteStore implements Store {
+  public readonly hostId = undefined;
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepare>;
   readonly #state = new StoreState();
@@ -89,46 +104,51 @@ export class SqliteStore implements Store {
     return this.#state.listVolumes();
   }
 
-  public insertVolume(record: VolumeRecord): void {
-    this.#sql.insertVolume.run(record.name, record.type, JSON.stringify(record.options), record.createdAt);
+  public async insertVolume(record: VolumeRecord): Promise<VolumeRecord | undefined> {
+    const existing = this.#state.getVolume(record.name);
+    if (existing !== undefined) {
+      return existing;
+    }
+    this.#sql.insertVolume.run(...columns(record));
     this.#state.putVolume(record);
+    return undefined;
   }
 
-  public deleteVolume(name: string): void {
+  public async deleteVolume(name: string, removeOwnedData: () => Promise<void>): Promise<void> {
     if (this.#state.usage(name).references > 0) {
       throw new VolplexError('Conflict', 'volume is in use');
     }
-    this.#sql.deleteVolume.run(name);
-    this.#state.deleteVolume(name);
-    // The WAL still holds the pages as they were before: copy them home and truncate it.
-    // A reader in the middle of a transaction (volplex ls) is waited for up to busy_timeout.
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    // Data first: if it cannot be removed, the volume stays and Remove can be tried again.
+    await removeOwnedData();
+    this.forgetVolume(name);
   }
 
   public usage(name: string): VolumeUsage {
     return this.#state.usage(name);
   }
 
-  public addReference(name: string, id: string, backendKey: string): void {
-    const changedAt = Date.now();
-    this.#db.transaction(() => {
-      this.#sql.addReference.run(name, id, this.#state.lifetime, changedAt);
-      this.#sql.setBackend.run(backendKey, name);
-    })();
-    this.#state.addReference(name, id, backendKey, changedAt);
+  public async claim(): Promise<void> {
+    // One host: nobody else to hold a volume.
   }
 
-  public releaseReference(name: string, id: string): ReleaseResult {
-    const lifetime = this.#state.latestLifetime(name, id);
-    return lifetime === undefined ? this.#state.unchanged(name) : this.#release(this.#state.planRelease(name, id, lifetime, 1), name);
+  public async unclaim(): Promise<void> {
+    // Nothing was taken.
+  }
+
+  public async addReference(name: string, id: string, backendKey: string): Promise<void> {
+    this.addReferenceNow(name, id, backendKey);
+  }
+
+  public async releaseReference(name: string, id: string): Promise<ReleaseResult> {
+    return this.releaseReferenceNow(name, id);
   }
 
   public references(name: string): MountReference[] {
     return this.#state.references(name);
   }
 
-  public dropReference(name: string, id: string, lifetime: number, count: number): ReleaseResult {
-    return this.#release(this.#state.planRelease(name, id, lifetime, count), name);
+  public async dropReference(name: string, id: string, lifetime: number, count: number): Promise<ReleaseResult> {
+    return this.dropReferenceNow(name, id, lifetime, count);
   }
 
   public dockerLifetime(): number {
@@ -155,7 +175,39 @@ export class SqliteStore implements Store {
     return this.#state.counts();
   }
 
-  public dropBackend(backendKey: string): string[] {
+  public async dropBackend(backendKey: string): Promise<string[]> {
+    return this.dropBackendNow(backendKey);
+  }
+
+  public sharing(): VolumeSharing | undefined {
+    return undefined;
+  }
+
+  public close(): void {
+    this.#db.close();
+  }
+
+  // The same changes, committed before they return: for a store that keeps its per-host part here (EtcdStore).
+
+  public addReferenceNow(name: string, id: string, backendKey: string): void {
+    const changedAt = Date.now();
+    this.#db.transaction(() => {
+      this.#sql.addReference.run(name, id, this.#state.lifetime, changedAt);
+      this.#sql.setBackend.run(backendKey, name);
+    })();
+    this.#state.addReference(name, id, backendKey, changedAt);
+  }
+
+  public releaseReferenceNow(name: string, id: string): ReleaseResult {
+    const lifetime = this.#state.latestLifetime(name, id);
+    return lifetime === undefined ? this.#state.unchanged(name) : this.#release(this.#state.planRelease(name, id, lifetime, 1), name);
+  }
+
+  public dropReferenceNow(name: string, id: string, lifetime: number, count: number): ReleaseResult {
+    return this.#release(this.#state.planRelease(name, id, lifetime, count), name);
+  }
+
+  public dropBackendNow(backendKey: string): string[] {
     const names = this.#state.volumesOn(backendKey);
     this.#db.transaction(() => {
       for (const name of names) {
@@ -166,8 +218,36 @@ export class SqliteStore implements Store {
     return this.#state.dropBackend(backendKey);
   }
 
-  public close(): void {
-    this.#db.close();
+  /** Adds the records, or replaces them keeping their references and backend: one transaction. */
+  public mirror(records: readonly VolumeRecord[]): void {
+    this.#db.transaction(() => {
+      records.forEach((record) => this.#sql.mirrorVolume.run(...columns(record)));
+    })();
+    records.forEach((record) => {
+      if (this.#state.getVolume(record.name) === undefined) {
+        this.#state.putVolume(record);
+      } else {
+        this.#state.replaceRecord(record);
+      }
+    });
+  }
+
+  /** Deletes the record, whatever another store says; the caller made sure no reference is left. */
+  public forgetVolume(name: string): void {
+    this.#sql.deleteVolume.run(name);
+    this.#state.deleteVolume(name);
+    // The WAL still holds the pages as they were before: copy them home and truncate it.
+    // A reader in the middle of a transaction (volplex ls) is waited for up to busy_timeout.
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** A fact about this database itself (which shared store it caches), or undefined. */
+  public meta(key: string): string | undefined {
+    return this.#sql.meta.get(key)?.value;
+  }
+
+  public setMeta(key: string, value: string): void {
+    this.#sql.setMeta.run(key, value);
   }
 
   /** Takes what the plan says from one row; clears the volume's backend when its last reference goes. */
@@ -194,11 +274,21 @@ export class SqliteStore implements Store {
       refs.set(row.volume, [...(refs.get(row.volume) ?? []), { id: row.id, lifetime: row.lifetime, count: row.count, changedAt: row.changed_at }]);
     }
     for (const row of this.#sql.volumes.all()) {
-      const record: VolumeRecord = { name: row.name, type: row.type, options: JSON.parse(row.options) as Record<string, string>, createdAt: row.created_at };
-      this.#state.putVolume(record, row.backend_key, (refs.get(row.name) ?? []).sort((a, b) => a.lifetime - b.lifetime || (a.id < b.id ? -1 : 1)));
+      this.#state.putVolume(recordOf(row), row.backend_key, (refs.get(row.name) ?? []).sort((a, b) => a.lifetime - b.lifetime || (a.id < b.id ? -1 : 1)));
     }
     this.#state.lifetime = this.#sql.lifetime.get()?.lifetime ?? 0;
   }
+}
+
+function recordOf(row: VolumeRow): VolumeRecord {
+  return {
+    name: row.name,
+    type: row.type,
+    options: JSON.parse(row.options) as Record<string, string>,
+    createdAt: row.created_at,
+    ...(row.access === 'single-writer' ? { access: row.access } : {}),
+    ...(row.host === null ? {} : { host: row.host }),
+  };
 }
 
 function migrate(db: Database.Database): void {

@@ -122,6 +122,14 @@ export class StoreState {
     this.#listVersion += 1;
   }
 
+  /** A new version of a record (another host re-created the volume): its references and backend stay. */
+  public replaceRecord(record: VolumeRecord): void {
+    const entry = this.#require(record.name);
+    this.#volumes.set(record.name, { ...entry, record });
+    this.#sorted = undefined;
+    this.#listVersion += 1;
+  }
+
   public deleteVolume(name: string): void {
     this.#setBackend(name, null);
     this.#volumes.delete(name);

@@ -30,34 +30,44 @@ export const storeOperation: fc.Arbitrary<StoreOperation> = fc.oneof(
 export const storeOperations: fc.Arbitrary<StoreOperation[]> = fc.array(storeOperation, { minLength: 5, maxLength: 60 });
 
 /** Applies one operation; what it answered, or the error it threw, as plain data. */
-export function applyOperation(store: Store, operation: StoreOperation): unknown {
+export async function applyOperation(store: Store, operation: StoreOperation): Promise<unknown> {
   try {
     switch (operation.op) {
-      case 'insert':
-        store.insertVolume({ name: operation.name, type: operation.type, options: operation.options, createdAt: '2026-01-01T00:00:00.000Z' });
-        return 'ok';
+      case 'insert': {
+        const existing = await store.insertVolume({ name: operation.name, type: operation.type, options: operation.options, createdAt: '2026-01-01T00:00:00.000Z' });
+        return existing === undefined ? 'ok' : { exists: existing.type };
+      }
       case 'delete':
-        store.deleteVolume(operation.name);
+        await store.deleteVolume(operation.name, async () => undefined);
         return 'ok';
       case 'add':
         // As the refcounter does: only volumes that exist get references.
         if (store.getVolume(operation.name) === undefined) {
           return 'no such volume';
         }
-        store.addReference(operation.name, operation.id, operation.key);
+        await store.addReference(operation.name, operation.id, operation.key);
         return 'ok';
       case 'release':
-        return store.releaseReference(operation.name, operation.id);
+        return await store.releaseReference(operation.name, operation.id);
       case 'drop':
-        return store.dropReference(operation.name, operation.id, operation.lifetime, operation.count);
+        return await store.dropReference(operation.name, operation.id, operation.lifetime, operation.count);
       case 'lifetime':
         return store.beginDockerLifetime();
       case 'dropBackend':
-        return store.dropBackend(operation.key).sort();
+        return (await store.dropBackend(operation.key)).sort();
     }
   } catch {
     return { threw: true };
   }
+}
+
+/** Applies the operations one after the other; their answers in order. */
+export async function applyOperations(store: Store, operations: readonly StoreOperation[]): Promise<unknown[]> {
+  const answers: unknown[] = [];
+  for (const operation of operations) {
+    answers.push(await applyOperation(store, operation));
+  }
+  return answers;
 }
 
 /** Everything a store answers, as plain data (the times references changed left out). */

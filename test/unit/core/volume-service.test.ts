@@ -48,6 +48,17 @@ describe(VolumeService.name, () => {
       expect(harness.store.listVolumes()).toEqual([]);
     });
 
+    it('keeps -o access=single-writer in the record, takes access=multi for the default, and refuses any other mode', async () => {
+      await harness.service.create('solo', { device, access: 'single-writer' });
+      await harness.service.create('many', { device, access: 'multi' });
+      await harness.service.create('many', { device });
+      expect(harness.store.getVolume('solo')?.access).toBe('single-writer');
+      expect(harness.store.getVolume('many')).not.toHaveProperty('access');
+      expect(harness.store.getVolume('solo')?.options).toEqual({ device });
+      await expect(harness.service.create('solo', { device })).rejects.toThrow('create solo: a volume with this name already exists with other options (type local)');
+      await expect(harness.service.create('odd', { device, access: 'exclusive' })).rejects.toThrow('create odd: option "access" must be multi or single-writer (got "exclusive")');
+    });
+
     it('takes the default type from the configuration', async () => {
       await harness.service.create('scratch', {});
       expect(harness.store.getVolume('scratch')).toEqual(expect.objectContaining({ type: 'local', options: {} }));

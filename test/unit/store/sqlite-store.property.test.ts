@@ -5,21 +5,21 @@ import fc from 'fast-check';
 
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { makeTempDir, removeTempDir } from '../../support/harness.js';
-import { applyOperation, observeStore, storeOperations } from '../../support/store-operations.js';
+import { applyOperations, observeStore, storeOperations } from '../../support/store-operations.js';
 
 describe(`${SqliteStore.name} reads from memory`, () => {
   let dir: string;
   beforeAll(() => { dir = makeTempDir('store-property'); });
   afterAll(() => { removeTempDir(dir); });
 
-  it('answers exactly what the database holds after any sequence of changes (a reopened store agrees)', () => {
+  it('answers exactly what the database holds after any sequence of changes (a reopened store agrees)', async () => {
     let run = 0;
     let releasedToZero = 0;
-    fc.assert(
-      fc.property(storeOperations, (operations) => {
+    await fc.assert(
+      fc.asyncProperty(storeOperations, async (operations) => {
         const stateDir = join(dir, `run-${run++}`);
         const store = new SqliteStore(stateDir);
-        const answers = operations.map((operation) => applyOperation(store, operation));
+        const answers = await applyOperations(store, operations);
         releasedToZero += answers.filter((answer) => (answer as { released?: boolean; volumeReferences?: number }).released === true && (answer as { volumeReferences: number }).volumeReferences === 0).length;
         const seen = observeStore(store);
         store.close();

@@ -19,9 +19,9 @@ describe(SqliteStore.name, () => {
 
   afterEach(() => { removeTempDir(dir); });
 
-  it('keeps its directory 0700 and its files 0600', () => {
+  it('keeps its directory 0700 and its files 0600', async () => {
     const store = new SqliteStore(stateDir);
-    store.insertVolume({ name: 'v1', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.insertVolume({ name: 'v1', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     for (const suffix of ['', '-wal', '-shm']) {
       expect(statSync(join(stateDir, STORE_FILE + suffix)).mode & 0o777).toBe(0o600);
@@ -29,20 +29,20 @@ describe(SqliteStore.name, () => {
     store.close();
   });
 
-  it('keeps no trace of a removed volume\'s options in the database, its WAL or its shared memory file', () => {
+  it('keeps no trace of a removed volume\'s options in the database, its WAL or its shared memory file', async () => {
     const canary = `CANARY-${'5e1f0c'.repeat(4)}`;
     const filesHolding = (text: string): string[] =>
       ['', '-wal', '-shm'].map((suffix) => join(stateDir, STORE_FILE + suffix)).filter((file) => existsSync(file) && readFileSync(file).includes(Buffer.from(text)));
     const store = new SqliteStore(stateDir);
-    store.insertVolume({ name: 'keep', type: 'local', options: { device: '/srv/keep' }, createdAt: '2026-01-01T00:00:00.000Z' });
-    store.insertVolume({ name: 'secret', type: 'ossfs', options: { bucket: 'b', ak_id: 'ID', ak_secret: canary }, createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.insertVolume({ name: 'keep', type: 'local', options: { device: '/srv/keep' }, createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.insertVolume({ name: 'secret', type: 'ossfs', options: { bucket: 'b', ak_id: 'ID', ak_secret: canary }, createdAt: '2026-01-01T00:00:00.000Z' });
     // Mount and unmount rewrite the row (backend_key), leaving old copies of it behind in pages and WAL frames.
     for (let round = 0; round < 20; round += 1) {
-      store.addReference('secret', `id-${round}`, 'ossfs:k');
-      store.releaseReference('secret', `id-${round}`);
+      await store.addReference('secret', `id-${round}`, 'ossfs:k');
+      await store.releaseReference('secret', `id-${round}`);
     }
     expect(filesHolding(canary)).not.toEqual([]);
-    store.deleteVolume('secret');
+    await store.deleteVolume('secret', async () => undefined);
     expect(filesHolding(canary)).toEqual([]);
     expect(filesHolding('/srv/keep')).not.toEqual([]);
     expect(store.getVolume('keep')?.options).toEqual({ device: '/srv/keep' });
@@ -50,7 +50,7 @@ describe(SqliteStore.name, () => {
     expect(filesHolding(canary)).toEqual([]);
   });
 
-  it('records its schema version and refuses a newer one', () => {
+  it('records its schema version and refuses a newer one', async () => {
     new SqliteStore(stateDir).close();
     const db = new Database(join(stateDir, STORE_FILE));
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
@@ -59,20 +59,20 @@ describe(SqliteStore.name, () => {
     expect(() => new SqliteStore(stateDir)).toThrow('is newer than this volplex understands');
   });
 
-  it('counts references per mount ID and tells who holds a backend', () => {
+  it('counts references per mount ID and tells who holds a backend', async () => {
     const store = new SqliteStore(stateDir);
     for (const name of ['a', 'b']) {
-      store.insertVolume({ name, type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+      await store.insertVolume({ name, type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
     }
-    store.addReference('a', 'X', 'local:k');
-    store.addReference('a', 'X', 'local:k');
-    store.addReference('b', 'Y', 'local:k');
+    await store.addReference('a', 'X', 'local:k');
+    await store.addReference('a', 'X', 'local:k');
+    await store.addReference('b', 'Y', 'local:k');
     expect(store.usage('a')).toEqual({ references: 2, mountIds: 1, backendKey: 'local:k' });
-    expect(store.releaseReference('a', 'nope')).toEqual({ released: false, volumeReferences: 2, backendUsers: 2, backendKey: 'local:k' });
-    expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 1, backendUsers: 2, backendKey: 'local:k' });
-    expect(store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 0, backendUsers: 1, backendKey: 'local:k' });
-    expect(() => { store.deleteVolume('b'); }).toThrow('volume is in use');
-    expect(store.dropBackend('local:k')).toEqual(['b']);
+    expect(await store.releaseReference('a', 'nope')).toEqual({ released: false, volumeReferences: 2, backendUsers: 2, backendKey: 'local:k' });
+    expect(await store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 1, backendUsers: 2, backendKey: 'local:k' });
+    expect(await store.releaseReference('a', 'X')).toEqual({ released: true, volumeReferences: 0, backendUsers: 1, backendKey: 'local:k' });
+    await expect(store.deleteVolume('b', async () => undefined)).rejects.toThrow('volume is in use');
+    expect(await store.dropBackend('local:k')).toEqual(['b']);
     expect(store.heldBackends().size).toBe(0);
     store.close();
   });
@@ -80,38 +80,38 @@ describe(SqliteStore.name, () => {
   describe('having references from more than one dockerd lifetime', () => {
     let store: SqliteStore;
 
-    beforeEach(() => {
+    beforeEach(async () => {
       store = new SqliteStore(stateDir);
-      store.insertVolume({ name: 'a', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+      await store.insertVolume({ name: 'a', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
     });
 
     afterEach(() => { store.close(); });
 
-    it('counts each Mount in the lifetime it came in, and releases the newest first', () => {
-      store.addReference('a', 'X', 'local:k');
+    it('counts each Mount in the lifetime it came in, and releases the newest first', async () => {
+      await store.addReference('a', 'X', 'local:k');
       expect(store.beginDockerLifetime()).toBe(1);
-      store.addReference('a', 'X', 'local:k');
-      store.addReference('a', 'X', 'local:k');
+      await store.addReference('a', 'X', 'local:k');
+      await store.addReference('a', 'X', 'local:k');
       expect(store.references('a').map(({ id, lifetime, count }) => ({ id, lifetime, count }))).toEqual([
         { id: 'X', lifetime: 0, count: 1 },
         { id: 'X', lifetime: 1, count: 2 },
       ]);
       expect(store.usage('a')).toEqual({ references: 3, mountIds: 1, backendKey: 'local:k' });
-      store.releaseReference('a', 'X');
-      store.releaseReference('a', 'X');
+      await store.releaseReference('a', 'X');
+      await store.releaseReference('a', 'X');
       expect(store.references('a').map(({ lifetime, count }) => [lifetime, count])).toEqual([[0, 1]]);
     });
 
-    it('drops part of a row or all of it, and lets go of the backend with the last reference', () => {
-      store.addReference('a', 'X', 'local:k');
-      store.addReference('a', 'X', 'local:k');
-      expect(store.dropReference('a', 'X', 0, 1)).toEqual({ released: true, volumeReferences: 1, backendUsers: 1, backendKey: 'local:k' });
-      expect(store.dropReference('a', 'X', 1, 1).released).toBe(false);
-      expect(store.dropReference('a', 'X', 0, 5)).toEqual({ released: true, volumeReferences: 0, backendUsers: 0, backendKey: 'local:k' });
+    it('drops part of a row or all of it, and lets go of the backend with the last reference', async () => {
+      await store.addReference('a', 'X', 'local:k');
+      await store.addReference('a', 'X', 'local:k');
+      expect(await store.dropReference('a', 'X', 0, 1)).toEqual({ released: true, volumeReferences: 1, backendUsers: 1, backendKey: 'local:k' });
+      expect((await store.dropReference('a', 'X', 1, 1)).released).toBe(false);
+      expect(await store.dropReference('a', 'X', 0, 5)).toEqual({ released: true, volumeReferences: 0, backendUsers: 0, backendKey: 'local:k' });
       expect(store.usage('a')).toEqual({ references: 0, mountIds: 0, backendKey: null });
     });
 
-    it('keeps the lifetime across restarts', () => {
+    it('keeps the lifetime across restarts', async () => {
       store.beginDockerLifetime();
       store.beginDockerLifetime();
       store.close();
@@ -120,7 +120,7 @@ describe(SqliteStore.name, () => {
     });
   });
 
-  it('upgrades a store of schema 1 keeping every count, in lifetime 0', () => {
+  it('upgrades a store of schema 1 keeping every count, in lifetime 0', async () => {
     mkdirSync(stateDir, { recursive: true });
     const db = new Database(join(stateDir, STORE_FILE));
     db.exec(MIGRATIONS[0] ?? '');

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 
+import { capabilityScope } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
 import type { VolumeService } from '../core/volume-service.js';
 import { createLogger } from '../log/logger.js';
@@ -19,7 +20,7 @@ export async function serve(configFile: string | undefined): Promise<void> {
   await mkdir(config.mountRoot, { recursive: true, mode: 0o755 });
   let serviceReady: (service: VolumeService) => void = () => undefined;
   const service = new Promise<VolumeService>((resolve) => { serviceReady = resolve; });
-  const server = await listenOnSocket(createApp(service, log, config.scope), config.socket, log);
+  const server = await listenOnSocket(createApp(service, log, capabilityScope(config)), config.socket, log);
   log.info({ socket: config.socket, stateDir: config.stateDir, mountRoot: config.mountRoot, pid: process.pid, startupMs: Math.round(process.uptime() * 1000) }, 'listening');
 
   const { startServices } = await import('./daemon-services.js');

@@ -24,12 +24,26 @@ export interface ObjectStoreBackendConfig {
   readonly credentials: string;
 }
 
+export const STORE_KINDS = ['sqlite', 'etcd'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** The etcd cluster the hosts share: endpoints, key prefix, this host's lease TTL, TLS files (paths only). */
+export interface EtcdStoreConfig {
+  readonly endpoints: readonly string[];
+  readonly prefix: string;
+  readonly leaseTtl: number;
+  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+}
+
 /** The daemon's settings, after defaults, YAML files and environment were merged and checked. */
 export interface VolplexConfig {
   readonly socket: string;
   readonly stateDir: string;
   readonly mountRoot: string;
   readonly scope: 'local' | 'global';
+  /** This host among the hosts sharing a store: never empty after loading (the hostname by default). */
+  readonly hostId: string;
+  readonly store: { readonly kind: StoreKind; readonly etcd: EtcdStoreConfig };
   /** container and plugin: local devices must lie on a mount from the host, not on volplex's own root filesystem. */
   readonly deployment: Deployment;
   readonly defaultType: string;
@@ -51,4 +65,9 @@ export interface VolplexConfig {
   readonly metrics: { readonly listen: string };
   readonly credentials: Readonly<Record<string, CredentialProfile>>;
   readonly security: { readonly inlineSecrets: InlineSecretsPolicy };
+}
+
+/** What Capabilities answers: with a shared store one name means one volume on every host. */
+export function capabilityScope(config: Pick<VolplexConfig, 'scope' | 'store'>): 'local' | 'global' {
+  return config.store.kind === 'etcd' ? 'global' : config.scope;
 }

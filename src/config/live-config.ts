@@ -6,9 +6,10 @@ import type { VolplexConfig } from './config.js';
  * there. scope: dockerd caches Capabilities. commandTimeout: the command runner is built
  * with it. deployment: how volplex was installed. health: the probe timer and the probe
  * timeout are set up at start. docker: the holder sources and their timers likewise.
- * metrics: the listener is opened at start.
+ * metrics: the listener is opened at start. hostId, store: the store is opened at start with them,
+ * and this host's mount records and leases carry the host ID.
  */
-export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'commandTimeout', 'deployment', 'health', 'docker', 'metrics'] as const;
+export const FIXED_SETTINGS = ['socket', 'stateDir', 'mountRoot', 'scope', 'hostId', 'store', 'commandTimeout', 'deployment', 'health', 'docker', 'metrics'] as const;
 
 export interface Replacement {
   /** Reloadable sections that now differ ("credentials", "backends.s3fs", "log"). */

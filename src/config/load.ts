@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import convict from 'convict';
@@ -7,7 +8,7 @@ import { parse } from 'yaml';
 import { VolplexError } from '../core/errors.js';
 import type { VolplexConfig } from './config.js';
 import { assertCredentialProfiles } from './credential-profiles.js';
-import { schema } from './schema.js';
+import { HOST_ID, schema } from './schema.js';
 
 /** The shipped defaults file, found relative to the compiled module (dist/src/config/). */
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../../config/default.yaml', import.meta.url));
@@ -37,8 +38,10 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     const where = userFile === undefined ? 'configuration' : `configuration ${userFile}`;
     throw new VolplexError('InvalidParameter', `${where}: ${(error as Error).message}`);
   }
-  const loaded = config.getProperties() as VolplexConfig;
+  const properties = config.getProperties() as VolplexConfig;
+  const loaded = { ...properties, hostId: properties.hostId === '' ? defaultHostId() : properties.hostId };
   assertLayout(loaded);
+  assertStore(loaded);
   assertCredentialProfiles(loaded.credentials);
   return loaded;
 }
@@ -81,5 +84,25 @@ function assertLayout(config: VolplexConfig): void {
   }
   if (config.metrics.listen === config.socket) {
     throw new VolplexError('InvalidParameter', 'configuration: metrics.listen must not be the plugin socket; give it a socket path of its own or host:port (such as 127.0.0.1:9597)');
+  }
+}
+
+/** The hostname, as a host ID: its first label when the whole name does not fit. */
+function defaultHostId(): string {
+  const name = hostname();
+  const candidate = HOST_ID.test(name) ? name : (name.split('.')[0] ?? '');
+  if (!HOST_ID.test(candidate)) {
+    throw new VolplexError('InvalidParameter', `configuration: hostId: the hostname ${JSON.stringify(name)} cannot be a host ID; set hostId (1 to 63 characters from [A-Za-z0-9_.-])`);
+  }
+  return candidate;
+}
+
+function assertStore(config: VolplexConfig): void {
+  const { kind, etcd } = config.store;
+  if (kind === 'etcd' && etcd.endpoints.length === 0) {
+    throw new VolplexError('InvalidParameter', 'configuration: store.etcd.endpoints: store.kind etcd needs the URLs of the etcd members, such as [http://10.0.0.1:2379, http://10.0.0.2:2379, http://10.0.0.3:2379]');
+  }
+  if ((etcd.tls.cert === '') !== (etcd.tls.key === '')) {
+    throw new VolplexError('InvalidParameter', 'configuration: store.etcd.tls: cert and key go together (a client certificate and its private key), or neither');
   }
 }

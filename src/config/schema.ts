@@ -6,7 +6,7 @@ import { quote } from '../base/quote.js';
 import { mountOptionProblem } from '../core/mount-options.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
 import { ABSOLUTE_PATH, grammarProblem, HOST, HTTP_URL, integer, oneOf, type Grammar } from '../core/option-checks.js';
-import { DEPLOYMENTS, INLINE_SECRETS_POLICIES, LOG_LEVELS } from './config.js';
+import { DEPLOYMENTS, INLINE_SECRETS_POLICIES, LOG_LEVELS, STORE_KINDS } from './config.js';
 
 // A unix socket path must fit sockaddr_un.sun_path (108 bytes with the NUL).
 const MAX_SOCKET_PATH = 107;
@@ -186,6 +186,55 @@ convict.addFormat({
   },
 });
 
+/** This host's name among the hosts sharing a store: it becomes an etcd key segment. */
+export const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+convict.addFormat({
+  name: 'host-id-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '' && !HOST_ID.test(String(value))) {
+      throw new Error('must be 1 to 63 characters from [A-Za-z0-9_.-], starting with a letter or digit, or empty (the hostname)');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'etcd-endpoints',
+  ...listOf((endpoint) => {
+    if (grammarProblem(HTTP_URL, endpoint) !== undefined || !/^https?:\/\/[^/]+$/.test(endpoint)) {
+      throw new Error(`must be a list of etcd client URLs such as http://10.0.0.1:2379 or https://etcd1.internal:2379; ${quote(endpoint)} is not one`);
+    }
+  }),
+});
+
+convict.addFormat({
+  name: 'etcd-prefix',
+  validate: (value: unknown) => {
+    if (typeof value !== 'string' || !/^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(value) || value.length > 128) {
+      throw new Error('must be a key prefix such as /volplex: "/" then segments of [A-Za-z0-9_.-] separated by "/", no trailing "/", at most 128 characters');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'lease-seconds',
+  validate: (value: unknown) => {
+    if (!Number.isInteger(value) || (value as number) < 2 || (value as number) > 600) {
+      throw new Error('must be a whole number of seconds from 2 to 600');
+    }
+  },
+  coerce: (value: string) => Number(value),
+});
+
+convict.addFormat({
+  name: 'absolute-path-or-empty',
+  validate: (value: unknown) => {
+    if (value !== '') {
+      assertAbsolute(value);
+    }
+  },
+});
+
 convict.addFormat({
   name: 'host-or-empty',
   validate: (value: unknown) => {
@@ -215,10 +264,34 @@ export const schema = {
     env: 'VOLPLEX_MOUNT_ROOT',
   },
   scope: {
-    doc: 'Capabilities scope reported to dockerd.',
+    doc: 'Capabilities scope reported to dockerd; with store.kind etcd it is always global.',
     format: ['local', 'global'],
     default: 'local',
     env: 'VOLPLEX_SCOPE',
+  },
+  hostId: {
+    doc: "This host's name among the hosts sharing a store: in mount records, owner keys, Status and errors. '' (the default): the hostname.",
+    format: 'host-id-or-empty',
+    default: '',
+    env: 'VOLPLEX_HOST_ID',
+  },
+  store: {
+    kind: {
+      doc: 'Where volume records live: sqlite (this host only, in stateDir) or etcd (shared by every host on the cluster; mount counts stay in stateDir).',
+      format: [...STORE_KINDS],
+      default: 'sqlite',
+      env: 'VOLPLEX_STORE_KIND',
+    },
+    etcd: {
+      endpoints: { doc: 'etcd client URLs (http:// or https://), every member of the cluster.', format: 'etcd-endpoints', default: [] as string[], env: 'VOLPLEX_STORE_ETCD_ENDPOINTS' },
+      prefix: { doc: 'Key prefix of every key volplex writes; hosts sharing volumes use the same one.', format: 'etcd-prefix', default: '/volplex', env: 'VOLPLEX_STORE_ETCD_PREFIX' },
+      leaseTtl: { doc: "Seconds this host's mount records and single-writer holds outlive it: another host can take a single-writer volume that long after this one died.", format: 'lease-seconds', default: 15, env: 'VOLPLEX_STORE_ETCD_LEASE_TTL' },
+      tls: {
+        ca: { doc: 'PEM file of the CA that signed the etcd servers\' certificates; needed for https:// endpoints with a private CA.', format: 'absolute-path-or-empty', default: '', env: 'VOLPLEX_STORE_ETCD_TLS_CA' },
+        cert: { doc: 'PEM client certificate file, for etcd with client certificate auth (with key).', format: 'absolute-path-or-empty', default: '', env: 'VOLPLEX_STORE_ETCD_TLS_CERT' },
+        key: { doc: 'PEM private key file of the client certificate (mode 0600; never logged or shown).', format: 'absolute-path-or-empty', default: '', env: 'VOLPLEX_STORE_ETCD_TLS_KEY' },
+      },
+    },
   },
   deployment: {
     doc: 'How volplex runs: host (systemd, npm start), container (docker-compose.yml), plugin (managed plugin). In container and plugin, local volume devices must lie on a mount from the host.',

@@ -43,6 +43,8 @@ export function testConfig(root: string, { backends, ...overrides }: ConfigOverr
     stateDir: join(root, 'state'),
     mountRoot: join(root, 'state', 'mounts'),
     scope: 'local',
+    hostId: 'test-host',
+    store: { kind: 'sqlite', etcd: { endpoints: [], prefix: '/volplex', leaseTtl: 15, tls: { ca: '', cert: '', key: '' } } },
     deployment: 'host',
     defaultType: 'local',
     commandTimeout: 10,

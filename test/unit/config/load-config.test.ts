@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -21,7 +22,15 @@ describe(loadConfig.name, () => {
   afterAll(() => { removeTempDir(dir); });
 
   it('ships config/default.yaml equal to the schema defaults', () => {
-    expect(loadConfig(undefined, {})).toEqual(convict(schema, { env: {}, args: [] }).getProperties());
+    // hostId '' means the hostname, resolved at load.
+    expect(loadConfig(undefined, {})).toEqual({ ...convict(schema, { env: {}, args: [] }).getProperties(), hostId: hostname() });
+  });
+
+  it('takes etcd settings from the file and the environment', () => {
+    const path = file('etcd.yaml', 'hostId: node-a\nstore:\n  kind: etcd\n  etcd:\n    endpoints: [http://10.0.0.1:2379, https://etcd2.internal:2379]\n');
+    const config = loadConfig(path, { VOLPLEX_STORE_ETCD_LEASE_TTL: '5', VOLPLEX_STORE_ETCD_PREFIX: '/lab/volplex' });
+    expect(config.hostId).toBe('node-a');
+    expect(config.store).toEqual({ kind: 'etcd', etcd: { endpoints: ['http://10.0.0.1:2379', 'https://etcd2.internal:2379'], prefix: '/lab/volplex', leaseTtl: 5, tls: { ca: '', cert: '', key: '' } } });
   });
 
   it('merges the user file over the defaults, and the environment over both', () => {
@@ -54,6 +63,12 @@ describe(loadConfig.name, () => {
     { desc: '[Error] a configured NFS flag with a newline', text: 'backends:\n  nfs:\n    mountOptions: ["hard\\nsoft"]\n', env: {}, expectedErr: '"hard\\u000asoft" is not valid; valid: hard, soft' },
     { desc: '[Error] the use_cache injection through a configured url', text: 'backends:\n  s3fs:\n    url: "http://h,use_cache=/any/dir"\n', env: {}, expectedErr: 'backends.s3fs.url: must be empty or an endpoint URL: it must not contain "," (character 9)' },
     { desc: '[Error] a state dir that would split the client\'s options', text: 'stateDir: /srv/a,use_cache=/x\n', env: {}, expectedErr: 'stateDir: must be a clean absolute path: it must not contain "," (character 7)' },
+    { desc: '[Error] etcd without endpoints', text: 'store:\n  kind: etcd\n', env: {}, expectedErr: 'store.etcd.endpoints: store.kind etcd needs the URLs of the etcd members' },
+    { desc: '[Error] an etcd endpoint that is not a URL', text: '', env: { VOLPLEX_STORE_ETCD_ENDPOINTS: 'http://10.0.0.1:2379,10.0.0.2:2379' }, expectedErr: 'store.etcd.endpoints: must be a list of etcd client URLs such as http://10.0.0.1:2379 or https://etcd1.internal:2379; "10.0.0.2:2379" is not one' },
+    { desc: '[Error] an etcd prefix with a trailing slash', text: 'store:\n  etcd:\n    prefix: /volplex/\n', env: {}, expectedErr: 'store.etcd.prefix: must be a key prefix such as /volplex' },
+    { desc: '[Error] a client certificate without its key', text: 'store:\n  etcd:\n    tls:\n      cert: /etc/volplex/etcd.crt\n', env: {}, expectedErr: 'store.etcd.tls: cert and key go together' },
+    { desc: '[Error] a host ID with a slash', text: 'hostId: rack1/node2\n', env: {}, expectedErr: 'hostId: must be 1 to 63 characters from [A-Za-z0-9_.-]' },
+    { desc: '[Error] a lease shorter than etcd can keep', text: '', env: { VOLPLEX_STORE_ETCD_LEASE_TTL: '1' }, expectedErr: 'store.etcd.leaseTtl: must be a whole number of seconds from 2 to 600' },
     { desc: '[Error] mount root equal to state dir', text: 'stateDir: /srv/v\nmountRoot: /srv/v\n', env: {}, expectedErr: 'mountRoot must differ from stateDir' },
   ])('$desc', ({ text, env, expectedErr }) => {
     expect(() => loadConfig(file('bad.yaml', text), env)).toThrow(expectedErr);

@@ -1,6 +1,7 @@
 // `npm run build`, after tsc: the daemon and CLI bundled (dist/volplex.js with its chunks
 // dist/chunk-*.js) and the command helper beside it (dist/command-helper.js), so that start-up
-// reads a few files, not hundreds. better-sqlite3 stays external: a native addon in node_modules.
+// reads a few files, not hundreds. better-sqlite3 stays external: a native addon in node_modules;
+// so does the etcd client, loaded only with store.kind etcd.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['better-sqlite3'],
+  // etcd3 reads its .proto files beside its own modules; cockatiel is its fault-handling library (one copy for both).
+  external: ['better-sqlite3', 'etcd3', 'cockatiel'],
   plugins: [configPath],
   // Some dependencies are CommonJS and call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __volplexCreateRequire } from 'node:module'; const require = __volplexCreateRequire(import.meta.url);" },

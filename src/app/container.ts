@@ -6,6 +6,7 @@ import { driversModule } from '../../drivers/module.js';
 import type { VolplexConfig } from '../config/config.js';
 import { LiveConfig } from '../config/live-config.js';
 import { DriverRegistry } from '../core/driver-registry.js';
+import { VolplexError } from '../core/errors.js';
 import { NO_HOLDER_CHECK_RECORDER, type HolderCheckRecorder } from '../core/holder-check-recorder.js';
 import { HolderReconciler } from '../core/holder-reconciler.js';
 import { MountRefcounter } from '../core/mount-refcounter.js';
@@ -45,6 +46,19 @@ export function createHolderFinder(config: VolplexConfig, mountTable = new Mount
   return new FirstAnswerHolderFinder([new DockerApiHolderFinder(config.docker.socket), new KernelHolderFinder('/proc', mountTable)]);
 }
 
+/**
+ * The store the configuration names: SQLite in the state dir, or etcd (with this host's part in
+ * the state dir). The etcd client is loaded only then: a daemon on SQLite never reads it.
+ */
+export async function openStore(config: VolplexConfig, log: Logger): Promise<Store> {
+  switch (config.store.kind) {
+    case 'sqlite':
+      return new SqliteStore(config.stateDir);
+    case 'etcd':
+      return (await import('../store/etcd-store.js')).EtcdStore.open(config, log);
+  }
+}
+
 /** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
@@ -57,7 +71,7 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind<Logger>(TOKENS.logger).toConstantValue(log);
   container.bind<CommandRunner>(TOKENS.runner).toConstantValue(runner);
   container.bind<Mounter>(TOKENS.mounter).toConstantValue(overrides.mounter ?? new LinuxMounter(runner, { table: mountTable, probeTimeoutMs: config.health.probeTimeout * 1000 }));
-  container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? new SqliteStore(config.stateDir));
+  container.bind<Store>(TOKENS.store).toConstantValue(overrides.store ?? sqliteStore(config));
   container.bind<HolderFinder>(TOKENS.holderFinder).toConstantValue(overrides.holderFinder ?? createHolderFinder(config, mountTable));
   container.bind<HolderCheckRecorder>(TOKENS.holderCheckRecorder).toConstantValue(metrics ?? NO_HOLDER_CHECK_RECORDER);
   container.bind<MetricsRecorder>(TOKENS.metrics).toConstantValue(metrics ?? NO_METRICS);
@@ -71,4 +85,12 @@ export function createContainer(config: VolplexConfig, log: Logger, overrides: O
   container.bind(VolumeCensus).toSelf();
   container.load(driversModule);
   return container;
+}
+
+/** The store when none was opened before: only SQLite opens at once (openStore opens the others). */
+function sqliteStore(config: VolplexConfig): Store {
+  if (config.store.kind !== 'sqlite') {
+    throw new VolplexError('System', `the ${config.store.kind} store is opened by openStore() and passed in`);
+  }
+  return new SqliteStore(config.stateDir);
 }

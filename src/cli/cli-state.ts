@@ -8,7 +8,7 @@ import { createContainer } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import { STORE_FILE } from '../store/sqlite-store.js';
+import { SqliteStore, STORE_FILE } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { ExecaCommandRunner } from '../system/execa-command-runner.js';
 
@@ -29,7 +29,8 @@ export function openCliState(config: VolplexConfig, onlyIfPresent = false): CliS
     return undefined;
   }
   const outputDir = mkdtempSync(join(tmpdir(), 'volplex-cli-'));
-  const container = createContainer(config, createLogger('silent'), { runner: new ExecaCommandRunner(config.commandTimeout, outputDir) });
+  // With store.kind etcd, this host's SQLite holds its counts and its copy of the shared records: what the daemon answers from.
+  const container = createContainer(config, createLogger('silent'), { runner: new ExecaCommandRunner(config.commandTimeout, outputDir), store: new SqliteStore(config.stateDir) });
   const store = container.get<Store>(TOKENS.store);
   return {
     container,

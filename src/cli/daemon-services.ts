@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 
-import { createContainer } from '../app/container.js';
+import { createContainer, openStore } from '../app/container.js';
 import { TOKENS } from '../app/tokens.js';
 import type { VolplexConfig } from '../config/config.js';
 import type { LiveConfig } from '../config/live-config.js';
@@ -12,7 +12,6 @@ import { VolumeService } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { listenForMetrics } from '../metrics/metrics-server.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
-import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
 import { HealthReport } from './health-report.js';
 import { LiveChecks } from './live-checks.js';
@@ -34,7 +33,8 @@ export interface RunningServices {
 export async function startServices(config: VolplexConfig, configFile: string | undefined, log: Logger): Promise<RunningServices> {
   // prom-client is loaded only when metrics are asked for: without them nothing records or listens.
   const metrics = config.metrics.listen === '' ? undefined : new (await import('../metrics/prometheus-metrics.js')).PrometheusMetrics();
-  const container = createContainer(config, log, metrics === undefined ? {} : { metrics });
+  const store = await openStore(config, log);
+  const container = createContainer(config, log, metrics === undefined ? { store } : { store, metrics });
   const service = container.get(VolumeService);
   const metricsServer = metrics === undefined ? undefined : await serveMetrics(metrics, container.get(VolumeCensus), config.metrics.listen, log);
   container.get<CommandRunner>(TOKENS.runner).warmUp?.();
@@ -42,7 +42,6 @@ export async function startServices(config: VolplexConfig, configFile: string | 
   checks.checkHostBinds(config).catch((error: unknown) => { log.warn({ err: error }, 'could not check the allowed roots against the mount table'); });
   const reloader = checks.watchConfiguration(container.get<LiveConfig>(TOKENS.config));
   const refcounter = container.get(MountRefcounter);
-  const store = container.get<Store>(TOKENS.store);
   const report = new HealthReport(config.stateDir, config.mountRoot, refcounter, store);
   const checkHealth = (): void => {
     refcounter.checkHealth().then(() => report.write()).catch((error: unknown) => { log.warn({ err: error }, 'health check failed'); });

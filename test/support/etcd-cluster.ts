@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+
+import { freePort } from './listening.js';
+
+interface Member {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  process: ChildProcess | undefined;
+}
+
+/**
+ * A real etcd cluster of Debian's etcd-server on loopback (ENVIRONMENT.md "etcd"): each member
+ * with its own data directory below `dir` and free ports. Members can be killed (-9) and started
+ * again on their data, to test quorum loss and recovery.
+ */
+export class EtcdCluster {
+  readonly #dir: string;
+  readonly #members: Member[];
+
+  private constructor(dir: string, members: Member[]) {
+    this.#dir = dir;
+    this.#members = members;
+  }
+
+  /** Starts `size` members and waits until every one is healthy. */
+  public static async start(dir: string, size = 3): Promise<EtcdCluster> {
+    const members: Member[] = [];
+    for (let index = 1; index <= size; index += 1) {
+      members.push({ name: `m${index}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, process: undefined });
+    }
+    const cluster = new EtcdCluster(dir, members);
+    for (let index = 0; index < size; index += 1) {
+      cluster.#launch(index);
+    }
+    await Promise.all(members.map((_, index) => cluster.waitHealthy(index)));
+    return cluster;
+  }
+
+  /** Client URLs of every member, for store.etcd.endpoints. */
+  public get endpoints(): string[] {
+    return this.#members.map((member) => member.clientUrl);
+  }
+
+  /** kill -9 of one member; waits until it is gone. */
+  public async kill(index: number): Promise<void> {
+    const child = this.#member(index).process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.#member(index).process = undefined;
+  }
+
+  /** Starts a killed member again on its data directory and waits until it answers. */
+  public async restart(index: number): Promise<void> {
+    this.#launch(index);
+    await this.waitHealthy(index);
+  }
+
+  /** Until the member says it is healthy (it has a leader and answers), or 30 s. */
+  public async waitHealthy(index: number, timeoutMs = 30_000): Promise<void> {
+    const member = this.#member(index);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await healthy(member.clientUrl)) {
+        return;
+      }
+      if (member.process?.exitCode !== null) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`etcd member ${member.name} is not healthy: ${readFileSync(this.#log(member), 'utf8').split('\n').slice(-10).join('\n')}`);
+  }
+
+  public async stop(): Promise<void> {
+    await Promise.all(this.#members.map((_, index) => this.kill(index)));
+  }
+
+  #launch(index: number): void {
+    const member = this.#member(index);
+    const dataDir = join(this.#dir, member.name);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const log = openSync(this.#log(member), 'a');
+    const initialCluster = this.#members.map((other) => `${other.name}=${other.peerUrl}`).join(',');
+    member.process = spawn('etcd', [
+      '--name', member.name, '--data-dir', dataDir,
+      '--listen-peer-urls', member.peerUrl, '--initial-advertise-peer-urls', member.peerUrl,
+      '--listen-client-urls', member.clientUrl, '--advertise-client-urls', member.clientUrl,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', this.#dir,
+      '--logger', 'zap', '--log-level', 'warn',
+    ], { stdio: ['ignore', log, log] });
+    closeSync(log);
+  }
+
+  #member(index: number): Member {
+    const member = this.#members[index];
+    if (member === undefined) {
+      throw new Error(`no etcd member ${index}`);
+    }
+    return member;
+  }
+
+  #log(member: Member): string {
+    return join(this.#dir, `${member.name}.log`);
+  }
+}
+
+function healthy(clientUrl: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = get(`${clientUrl}/health`, { timeout: 1000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => { resolve(response.statusCode === 200 && body.includes('"health":"true"')); });
+    });
+    request.on('error', () => { resolve(false); });
+    request.on('timeout', () => { request.destroy(); });
+  });
+}

@@ -8,8 +8,11 @@ import type { EtcdStoreConfig } from '../config/config.js';
 import { VolplexError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 
-/** No call to etcd takes longer: Create, Remove and a single-writer Mount fail within 5 s when it is gone. */
-export const CALL_TIMEOUT_MS = 3000;
+/**
+ * No call to etcd takes longer: Create, Remove and a single-writer Mount fail within 5 s when it
+ * is gone. Long enough for the members left to elect a new leader when the leader died.
+ */
+export const CALL_TIMEOUT_MS = 4500;
 /** While etcd does not answer, it is asked again this often. */
 const PROBE_INTERVAL_MS = 1000;
 

@@ -130,6 +130,8 @@ export class EtcdHolds {
           const conflict = `mounted on this host while another host holds the single-writer owner key (this host's lease ran out while it was mounted): ${error.message}`;
           this.#conflicts.set(name, conflict);
           this.#context.log.error({ volume: name }, conflict);
+          // The mount record all the same: every host sees that this one uses the volume.
+          await this.#write(name).catch(() => { this.#pending.add(name); });
         } else if (!VolplexError.is(error, 'NotFound')) {
           this.#pending.add(name);
         }

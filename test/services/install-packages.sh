@@ -4,7 +4,7 @@ set -euo pipefail
 needed=(dockerd:docker.io containerd:containerd runc:runc busybox:busybox-static docker-compose:docker-compose
         glusterd:glusterfs-server mount.glusterfs:glusterfs-client s3fs:s3fs ganesha.nfsd:nfs-ganesha
         rpcbind:rpcbind nfs-ls:libnfs-utils mount.nfs:nfs-common socat:socat debootstrap:debootstrap
-        prometheus:prometheus)
+        prometheus:prometheus etcd:etcd-server etcdctl:etcd-client)
 missing=()
 for pair in "${needed[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/sbin/${pair%%:*}" ] || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")

@@ -33,6 +33,8 @@ export class EtcdCluster {
       members.push({ name: `m${index}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, process: undefined });
     }
     const cluster = new EtcdCluster(dir, members);
+    // A test file that fails before its afterAll must not leave members running (nor keep jest alive).
+    process.once('exit', () => { members.forEach((member) => member.process?.kill('SIGKILL')); });
     for (let index = 0; index < size; index += 1) {
       cluster.#launch(index);
     }
@@ -96,6 +98,7 @@ export class EtcdCluster {
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', this.#dir,
       '--logger', 'zap', '--log-level', 'warn',
     ], { stdio: ['ignore', log, log] });
+    member.process.unref();
     closeSync(log);
   }
 

@@ -9,6 +9,9 @@ commands:
   serve          run the plugin daemon on its socket
   config check   validate the configuration and print it merged
   ls             list volumes: name, type, mounted, references, holding containers
+  store migrate --to etcd
+                 copy this host's volumes (SQLite, in stateDir) into the etcd cluster
+                 of store.etcd; idempotent, refuses on conflicting names
   doctor         check what this host can mount (FUSE, clients, kernel NFS, servers)
                  for the backends in use, allowed roots bound from the host, the
                  daemon's last config reload, crash recovery (who holds each volume,
@@ -23,7 +26,7 @@ the file on SIGHUP and when it changes.
 
 /** Resolves to the exit code, or undefined while the daemon keeps running. Each command loads only its own modules. */
 async function main(argv: string[]): Promise<number | undefined> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const command = positionals.join(' ');
   if (values.help === true) {
     process.stdout.write(USAGE);
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return 0;
     case 'doctor':
       return (await import('./doctor.js')).doctor(values.config, values.json === true);
+    case 'store migrate':
+      return (await import('./store-migrate.js')).migrateStore(values.config, values.to);
     default:
       process.stderr.write(command === '' ? USAGE : `volplex: unknown command ${quote(command)}\n${USAGE}`);
       return 2;

@@ -30,6 +30,8 @@ export async function serve(configFile: string | undefined): Promise<void> {
   } catch (error) {
     log.fatal({ err: error }, 'cannot start: the socket is closed again');
     server.close();
+    // Requests waiting for the services would wait for ever: they see the connection close instead.
+    server.closeAllConnections();
     process.exitCode = 1;
     return;
   }

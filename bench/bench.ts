@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import type { VolplexConfig } from '../src/config/config.js';
 import { startDaemon, type RunningDaemon } from '../test/support/daemon.js';
+import { EtcdCluster } from '../test/support/etcd-cluster.js';
 import { makeTempDir, removeTempDir, testConfig } from '../test/support/harness.js';
 import { runPhase, type PhaseResult, type RequestBody } from './load.js';
 import { childrenNaming, cpuMicros, median, rssMb } from './process-stats.js';
@@ -22,6 +24,9 @@ import { timeStartup } from './startup.js';
  * Start-up is timed to the first answered Activate, with the scale's volumes and 1000 mounted.
  * With `--metrics both` (the default) the request phases also run on a daemon with
  * `metrics.listen` set and scraped every second, as Prometheus would, and the two are compared.
+ * With `--store etcd` the daemon keeps its records in a three-member etcd cluster the bench
+ * starts on loopback (Debian's etcd-server), and the request phases also run on the SQLite
+ * store for the comparison: Get, List and Path answer from memory with either store.
  */
 const { values } = parseArgs({
   options: {
@@ -31,12 +36,18 @@ const { values } = parseArgs({
     mounted: { type: 'string', default: '10,1000,5000' },
     sample: { type: 'string', default: '200' },
     metrics: { type: 'string', default: 'both' },
+    store: { type: 'string', default: 'sqlite' },
     json: { type: 'string' },
   },
 });
 if (!['off', 'on', 'both'].includes(values.metrics)) {
   throw new Error(`--metrics must be off, on or both (got ${values.metrics})`);
 }
+if (values.store !== 'sqlite' && values.store !== 'etcd') {
+  throw new Error(`--store must be sqlite or etcd (got ${values.store})`);
+}
+type StoreKind = 'sqlite' | 'etcd';
+const STORE: StoreKind = values.store;
 const SCALES = values.scales.split(',').map(Number);
 const ROUNDS = Number(values.rounds);
 const C = Number(values.concurrency);
@@ -60,6 +71,9 @@ interface MountLevel {
 interface ScaleReport {
   readonly volumes: number;
   readonly metrics: boolean;
+  readonly store: StoreKind;
+  /** The same phases on the SQLite store, when this run was on etcd. */
+  readonly onSqlite?: Compared[];
   readonly phases: Compared[];
   /** The same phases on a daemon with metrics on, when the other run had them off (--metrics both). */
   readonly withMetrics?: Compared[];
@@ -120,9 +134,9 @@ function scrapeEverySecond(path: string): () => number {
  * One scale on a fresh daemon, with or without metrics: the request phases and, when `full`,
  * the mount levels and start-up.
  */
-async function benchScale(volumes: number, metrics: boolean, full: boolean): Promise<ScaleReport> {
+async function benchScale(volumes: number, metrics: boolean, full: boolean, store: StoreKind): Promise<ScaleReport> {
   const root = makeTempDir(`bench-${volumes}`);
-  const config = testConfig(root, { log: { level: 'info' }, metrics: { listen: metrics ? join(root, 'metrics.sock') : '' } });
+  const config = testConfig(root, { log: { level: 'info' }, metrics: { listen: metrics ? join(root, 'metrics.sock') : '' }, ...storeSettings(store) });
   let daemon = await startDaemon(config);
   const stopScraping = metrics ? scrapeEverySecond(config.metrics.listen) : () => 0;
   const floorSocket = join(root, 'floor.sock');
@@ -142,7 +156,7 @@ async function benchScale(volumes: number, metrics: boolean, full: boolean): Pro
   };
   const name = (i: number): string => `vol-${i}`;
   try {
-    process.stderr.write(`bench: ${volumes} volumes\n`);
+    process.stderr.write(`bench: ${volumes} volumes, ${store} store\n`);
     await volplex('/VolumeDriver.Create', (i) => ({ Name: name(i), Opts: { type: 'local' } }), volumes);
     const phases: Compared[] = [];
     const reads = Math.min(volumes, 2000);
@@ -190,7 +204,7 @@ async function benchScale(volumes: number, metrics: boolean, full: boolean): Pro
     if (metrics) {
       process.stderr.write(`  ${volumes} volumes, metrics on: ${scrapes} scrapes of GET /metrics answered (one a second)\n`);
     }
-    return { volumes, metrics, phases, mountLevels, mountFloor: mountFloorResult, ...(startup === undefined ? {} : { startup }), rssAfterMb };
+    return { volumes, metrics, store, phases, mountLevels, mountFloor: mountFloorResult, ...(startup === undefined ? {} : { startup }), rssAfterMb };
   } finally {
     stopScraping();
     floor.kill('SIGTERM');
@@ -208,11 +222,25 @@ async function floorLike(floorSocket: string, floorCpu: () => number, endpoint: 
   return medianResult(runs);
 }
 
+/** The etcd cluster of `--store etcd`, started once for every scale. */
+let cluster: { readonly dir: string; readonly etcd: EtcdCluster } | undefined;
+let prefixes = 0;
+
+/** SQLite as the tests use it, or the bench's etcd cluster under a prefix of this run's own. */
+function storeSettings(store: StoreKind): Partial<VolplexConfig> {
+  if (store === 'sqlite' || cluster === undefined) {
+    return {};
+  }
+  prefixes += 1;
+  return { hostId: 'bench', store: { kind: 'etcd', etcd: { endpoints: cluster.etcd.endpoints, prefix: `/bench/run${prefixes}`, leaseTtl: 15, tls: { ca: '', cert: '', key: '' } } } };
+}
+
 const fixed = (value: number, digits = 2): string => value.toFixed(digits);
 
 function print(report: ScaleReport): void {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  out(`\n## ${report.volumes} volumes (type=local, real bind mounts), concurrency ${C}, median of ${ROUNDS} rounds, metrics ${report.metrics ? 'on' : 'off'}`);
+  const where = report.store === 'etcd' ? 'etcd store (3-member cluster on loopback)' : 'SQLite store';
+  out(`\n## ${report.volumes} volumes (type=local, real bind mounts), ${where}, concurrency ${C}, median of ${ROUNDS} rounds, metrics ${report.metrics ? 'on' : 'off'}`);
   out('| op | volplex p50 ms | p99 ms | CPU µs/req | express floor p50 ms | floor CPU µs/req | CPU ratio |');
   out('|---|---|---|---|---|---|---|');
   for (const { phase, volplex, floor } of report.phases) {
@@ -233,6 +261,18 @@ function print(report: ScaleReport): void {
     out(`RSS at start: daemon ${fixed(startup.volplexRssMb, 0)} MB (floor ${fixed(startup.floorRssMb, 0)} MB, ${fixed(startup.volplexRssMb / startup.floorRssMb, 2)}×), command helper ${fixed(startup.helperRssMb, 0)} MB`);
   }
   out(`RSS after the run: ${fixed(report.rssAfterMb, 0)} MB`);
+  if (report.onSqlite !== undefined) {
+    out('\netcd store vs SQLite store, same phases on a fresh daemon each (Get, List and Path answer from memory with both; Create, Remove, Mount and Unmount are one etcd transaction each on etcd):');
+    out('| op | SQLite p50 ms | etcd p50 ms | p50 ratio | SQLite p99 ms | etcd p99 ms | SQLite CPU µs/req | etcd CPU µs/req | CPU ratio |');
+    out('|---|---|---|---|---|---|---|---|---|');
+    report.phases.forEach((etcd) => {
+      const sqlite = report.onSqlite?.find((phase) => phase.phase === etcd.phase);
+      if (sqlite !== undefined) {
+        const [a, b] = [sqlite.volplex, etcd.volplex];
+        out(`| ${etcd.phase} | ${fixed(a.p50)} | ${fixed(b.p50)} | ${fixed(b.p50 / a.p50)}× | ${fixed(a.p99)} | ${fixed(b.p99)} | ${fixed(a.cpuMicrosPerRequest, 0)} | ${fixed(b.cpuMicrosPerRequest, 0)} | ${fixed(b.cpuMicrosPerRequest / a.cpuMicrosPerRequest)}× |`);
+      }
+    });
+  }
   if (report.withMetrics !== undefined) {
     out('\nMetrics on (listener scraped every second) vs off, same phases on a fresh daemon; compare with the round-to-round noise:');
     out('| op | CPU µs/req off | on | ratio | p50 ms off | on |');
@@ -247,12 +287,24 @@ function print(report: ScaleReport): void {
 }
 
 const reports: ScaleReport[] = [];
-for (const volumes of SCALES) {
-  const report = await benchScale(volumes, values.metrics === 'on', true);
-  const withMetrics = values.metrics === 'both' ? (await benchScale(volumes, true, false)).phases : undefined;
-  const complete = withMetrics === undefined ? report : { ...report, withMetrics };
-  print(complete);
-  reports.push(complete);
+if (STORE === 'etcd') {
+  const dir = makeTempDir('bench-etcd');
+  cluster = { dir, etcd: await EtcdCluster.start(join(dir, 'etcd')) };
+}
+try {
+  for (const volumes of SCALES) {
+    const report = await benchScale(volumes, values.metrics === 'on', true, STORE);
+    const withMetrics = values.metrics === 'both' ? (await benchScale(volumes, true, false, STORE)).phases : undefined;
+    const onSqlite = STORE === 'etcd' ? (await benchScale(volumes, values.metrics === 'on', false, 'sqlite')).phases : undefined;
+    const complete = { ...report, ...(withMetrics === undefined ? {} : { withMetrics }), ...(onSqlite === undefined ? {} : { onSqlite }) };
+    print(complete);
+    reports.push(complete);
+  }
+} finally {
+  if (cluster !== undefined) {
+    await cluster.etcd.stop();
+    removeTempDir(cluster.dir);
+  }
 }
 if (values.json !== undefined) {
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version };

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 
-import { freePort } from './listening.js';
 
 interface Member {
   readonly name: string;
@@ -28,10 +28,13 @@ export class EtcdCluster {
 
   /** Starts `size` members and waits until every one is healthy. */
   public static async start(dir: string, size = 3): Promise<EtcdCluster> {
-    const members: Member[] = [];
-    for (let index = 1; index <= size; index += 1) {
-      members.push({ name: `m${index}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, process: undefined });
-    }
+    const ports = await freePorts(2 * size);
+    const members: Member[] = Array.from({ length: size }, (_, index) => ({
+      name: `m${index + 1}`,
+      clientUrl: `http://127.0.0.1:${ports[2 * index] ?? 0}`,
+      peerUrl: `http://127.0.0.1:${ports[2 * index + 1] ?? 0}`,
+      process: undefined,
+    }));
     const cluster = new EtcdCluster(dir, members);
     // A test file that fails before its afterAll must not leave members running (nor keep jest alive).
     process.once('exit', () => { members.forEach((member) => member.process?.kill('SIGKILL')); });
@@ -125,4 +128,16 @@ function healthy(clientUrl: string): Promise<boolean> {
     request.on('error', () => { resolve(false); });
     request.on('timeout', () => { request.destroy(); });
   });
+}
+
+/** `count` distinct loopback ports nobody listens on: all held open until every one is picked. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => { resolve(server); });
+  })));
+  const ports = servers.map((server) => { const address = server.address(); return typeof address === 'object' && address !== null ? address.port : 0; });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

@@ -41,7 +41,12 @@ export class EtcdCluster {
     for (let index = 0; index < size; index += 1) {
       cluster.#launch(index);
     }
-    await Promise.all(members.map((_, index) => cluster.waitHealthy(index)));
+    try {
+      await Promise.all(members.map((_, index) => cluster.waitHealthy(index)));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
     return cluster;
   }
 
@@ -57,6 +62,8 @@ export class EtcdCluster {
       return;
     }
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Unreferenced while it runs (a failed test file must not hang on it); waited for now.
+    child.ref();
     child.kill('SIGKILL');
     await exited;
     this.#member(index).process = undefined;

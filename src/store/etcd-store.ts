@@ -242,20 +242,25 @@ export class EtcdStore implements Store {
     this.#local.setMeta(ETCD_PREFIX_META, prefix);
   }
 
-  /** The first read and watch, then this host's holds written under its lease; joined while running. */
+  /**
+   * The first read and watch (joined while running); then, in the background, this host's holds
+   * written under its lease: a start with many volumes mounted does not wait for those writes.
+   */
   #start(): Promise<void> {
     if (this.#mirror.synced) {
       void this.#holds.flushPending();
       return Promise.resolve();
     }
-    this.#starting ??= (async () => {
-      try {
-        await this.#mirror.sync();
-        await this.#holds.publishAll();
-      } finally {
+    this.#starting ??= this.#mirror.sync().then(
+      () => {
         this.#starting = undefined;
-      }
-    })();
+        void this.#holds.publishAll();
+      },
+      (error: unknown) => {
+        this.#starting = undefined;
+        throw error;
+      },
+    );
     return this.#starting;
   }
 

@@ -11,23 +11,8 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
+import { eventually } from '../support/hosts.js';
 import { applyOperations, observeStore, storeOperations } from '../support/store-operations.js';
-
-/** Until the check passes or 5 s are up (a watch delivers within milliseconds). */
-async function eventually(check: () => void): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 describe('the store interface on SQLite and on a real three-member etcd cluster', () => {
   let dir: string;
@@ -50,6 +35,10 @@ describe('the store interface on SQLite and on a real three-member etcd cluster'
 
   const etcdConfig = (name: string, prefix: string, hostId = 'host-a'): VolplexConfig =>
     testConfig(join(dir, name), { hostId, store: { kind: 'etcd', etcd: { endpoints: cluster.endpoints, prefix, leaseTtl: 10, tls: { ca: '', cert: '', key: '' } } } });
+
+  /** The lease each mount record is bound to, by key. */
+  const mountLeases = async (prefix: string): Promise<Record<string, string>> =>
+    Object.fromEntries((await client.getAll().prefix(`${prefix}/mounts/`).exec()).kvs.map((kv) => [kv.key.toString(), kv.lease]));
 
   /** What etcd holds below the prefix, by key. */
   const etcdKeys = async (prefix: string): Promise<Record<string, string>> => client.getAll().prefix(`${prefix}/`).strings();
@@ -85,11 +74,19 @@ describe('the store interface on SQLite and on a real three-member etcd cluster'
         } finally {
           stores.forEach((store) => { store.close(); });
         }
-        // A restarted host (same state dir) knows what it knew: counts from its SQLite, records from etcd.
+        // A restarted host (same state dir) knows what it knew: counts from its SQLite, records from
+        // etcd; and writes its mount records again under its new lease (the old one runs out).
+        const leasesBefore = await mountLeases(prefix);
         const reopened = await EtcdStore.open(etcdConfig(`etcd-${run}`, prefix), log);
         const sqliteAgain = new SqliteStore(join(dir, `sqlite-${run}`, 'state'));
         try {
           expect(observeStore(reopened)).toEqual(observeStore(sqliteAgain));
+          await eventually(async () => {
+            const leasesAfter = await mountLeases(prefix);
+            expect(Object.keys(leasesAfter)).toEqual(Object.keys(leasesBefore));
+            expect(new Set(Object.values(leasesAfter)).size).toBeLessThanOrEqual(1);
+            Object.values(leasesAfter).forEach((lease) => { expect(Object.values(leasesBefore)).not.toContain(lease); });
+          });
         } finally {
           reopened.close();
           sqliteAgain.close();

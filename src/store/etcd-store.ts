@@ -67,8 +67,9 @@ export class EtcdStore implements Store {
       if (local.meta(ETCD_PREFIX_META) !== config.store.etcd.prefix) {
         await store.#adopt(config.store.etcd.prefix);
       }
-      const started = store.#start();
-      const waited = await Promise.race([started.then(() => true), new Promise<false>((resolve) => setTimeout(() => { resolve(false); }, START_WAIT_MS).unref())]);
+      // Unreachable: the first read is tried again whenever etcd answers (onReachable).
+      const started = store.#start().then(() => true, () => false);
+      const waited = await Promise.race([started, new Promise<false>((resolve) => setTimeout(() => { resolve(false); }, START_WAIT_MS).unref())]);
       if (!waited) {
         log.warn({ endpoints: config.store.etcd.endpoints }, 'etcd did not answer at start: serving the volumes this host knows; connecting in the background');
       }

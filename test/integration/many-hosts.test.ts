@@ -151,7 +151,7 @@ describe('volumes shared by two hosts through a real etcd cluster', () => {
     }
   });
 
-  it('with every member killed: Get and List answer from the cache, Create, Remove and a single-writer Mount fail within 5 s, Unmount works; once etcd is back everything converges, no mount lost or leaked', async () => {
+  it('with every member killed: Get and List answer from the cache (after a restart too), Create, Remove and a single-writer Mount fail within 5 s, Unmount works; once etcd is back everything converges, no mount lost or leaked', async () => {
     await pluginOk(a, 'Create', { Name: 'held', Opts: glusterVolume('held') });
     await pluginOk(a, 'Create', { Name: 'idle', Opts: glusterVolume('idle') });
     await pluginOk(a, 'Create', { Name: 'fenced', Opts: glusterVolume('fenced', { access: 'single-writer' }) });
@@ -184,6 +184,11 @@ describe('volumes shared by two hosts through a real etcd cluster', () => {
     expect(await glusterMounts(b)).toHaveLength(1);
     expect(await statusOf(a, 'held')).toEqual(expect.objectContaining({ store: expect.stringMatching(/^store unreachable since \d{4}-\d\d-\d\dT/) as unknown }));
     expect(await statusOf(a, 'during')).toBeUndefined();
+    // A host restarted while etcd is down serves what it knew from its own SQLite: every record, its counts.
+    await b.stop();
+    b = await start('host-b');
+    expect(await statusOf(b, 'held')).toEqual(expect.objectContaining({ mounted: true, references: 1, store: expect.stringMatching(/^store unreachable since /) as unknown }));
+    expect((await pluginOk(b, 'List')).Volumes).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'fenced' }), expect.objectContaining({ Name: 'idle' })]));
 
     await Promise.all([0, 1, 2].map((member) => cluster.restart(member)));
     // host-a's Unmount reaches etcd; host-b's mount is still recorded; the refused Create left nothing.

@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 
+
+/** PEM files: the CA, and the certificate and key the members serve (and clients must show) with. */
+export interface ClusterTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
 
 interface Member {
   readonly name: string;
@@ -20,22 +28,24 @@ interface Member {
 export class EtcdCluster {
   readonly #dir: string;
   readonly #members: Member[];
+  readonly #tls: ClusterTls | undefined;
 
-  private constructor(dir: string, members: Member[]) {
+  private constructor(dir: string, members: Member[], tls: ClusterTls | undefined) {
     this.#dir = dir;
     this.#members = members;
+    this.#tls = tls;
   }
 
-  /** Starts `size` members and waits until every one is healthy. */
-  public static async start(dir: string, size = 3): Promise<EtcdCluster> {
+  /** Starts `size` members and waits until every one is healthy; with `tls`, clients speak https and must show a certificate of the CA. */
+  public static async start(dir: string, size = 3, tls?: ClusterTls): Promise<EtcdCluster> {
     const ports = await freePorts(2 * size);
     const members: Member[] = Array.from({ length: size }, (_, index) => ({
       name: `m${index + 1}`,
-      clientUrl: `http://127.0.0.1:${ports[2 * index] ?? 0}`,
+      clientUrl: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${ports[2 * index] ?? 0}`,
       peerUrl: `http://127.0.0.1:${ports[2 * index + 1] ?? 0}`,
       process: undefined,
     }));
-    const cluster = new EtcdCluster(dir, members);
+    const cluster = new EtcdCluster(dir, members, tls);
     // A test file that fails before its afterAll must not leave members running (nor keep jest alive).
     process.once('exit', () => { members.forEach((member) => member.process?.kill('SIGKILL')); });
     for (let index = 0; index < size; index += 1) {
@@ -80,7 +90,7 @@ export class EtcdCluster {
     const member = this.#member(index);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (await healthy(member.clientUrl)) {
+      if (await healthy(member.clientUrl, this.#tls)) {
         return;
       }
       if (member.process?.exitCode !== null) {
@@ -107,6 +117,7 @@ export class EtcdCluster {
       '--listen-client-urls', member.clientUrl, '--advertise-client-urls', member.clientUrl,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', this.#dir,
       '--logger', 'zap', '--log-level', 'warn',
+      ...(this.#tls === undefined ? [] : ['--cert-file', this.#tls.cert, '--key-file', this.#tls.key, '--trusted-ca-file', this.#tls.ca, '--client-cert-auth']),
     ], { stdio: ['ignore', log, log] });
     member.process.unref();
     closeSync(log);
@@ -125,9 +136,10 @@ export class EtcdCluster {
   }
 }
 
-function healthy(clientUrl: string): Promise<boolean> {
+function healthy(clientUrl: string, tls: ClusterTls | undefined): Promise<boolean> {
+  const options = tls === undefined ? { timeout: 1000 } : { timeout: 1000, ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
   return new Promise((resolve) => {
-    const request = get(`${clientUrl}/health`, { timeout: 1000 }, (response) => {
+    const request = (tls === undefined ? get : httpsGet)(`${clientUrl}/health`, options, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
       response.on('end', () => { resolve(response.statusCode === 200 && body.includes('"health":"true"')); });

@@ -10,7 +10,8 @@ import type { VolplexConfig } from '../../src/config/config.js';
 import { CLI, startDaemon } from '../support/daemon.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { makeTempDir, removeTempDir } from '../support/harness.js';
-import { hostConfig, mountsOf, pluginOk, statusOf } from '../support/hosts.js';
+import { eventually, hostConfig, mountsOf, pluginOk, statusOf } from '../support/hosts.js';
+import { unmountBelow } from '../support/private-dockerd.js';
 
 const PREFIX = '/migrate-test';
 
@@ -39,6 +40,7 @@ describe('volplex store migrate --to etcd', () => {
   afterAll(async () => {
     client.close();
     await cluster.stop();
+    unmountBelow(root);
     removeTempDir(root);
   });
 
@@ -70,7 +72,8 @@ describe('volplex store migrate --to etcd', () => {
     try {
       expect(await statusOf(daemon, 'app')).toEqual(expect.objectContaining({ createdOn: 'host-m', mounted: true, references: 1, mountedOn: ['host-m'] }));
       expect(await mountsOf(daemon)).toHaveLength(1);
-      expect(await client.get(`${PREFIX}/mounts/app/host-m`).string()).toBe('1');
+      // Written again under the new daemon's lease, in the background after its start.
+      await eventually(async () => { expect(await client.get(`${PREFIX}/mounts/app/host-m`).string()).toBe('1'); });
       await pluginOk(daemon, 'Unmount', { Name: 'app', ID: 'c1' });
       await pluginOk(daemon, 'Remove', { Name: 'app' });
       await pluginOk(daemon, 'Remove', { Name: 'managed' });

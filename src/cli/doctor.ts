@@ -20,6 +20,7 @@ import { checkMetrics } from './doctor-metrics.js';
 import { describeReachability, findProgram, kernelSupports, listNfsExports, tcpReachability } from '../system/preflight.js';
 import { crashRecoveryFindings, type Finding } from './doctor-findings.js';
 import { checkOssfs } from './doctor-ossfs.js';
+import { checkStore } from './doctor-store.js';
 
 const REACH_TIMEOUT_MS = 3000;
 
@@ -44,6 +45,7 @@ const CHECKS: readonly Check[] = [
   ({ config }) => checkMounts(config),
   checkCrashRecovery,
   ({ config }) => checkMetrics(config),
+  ({ config }) => checkStore(config),
 ];
 
 /**

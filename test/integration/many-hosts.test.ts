@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { startDaemon, type RunningDaemon } from '../support/daemon.js';
+import { CLI, startDaemon, type RunningDaemon } from '../support/daemon.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { makeTempDir, removeTempDir } from '../support/harness.js';
 import { eventually, hostConfig, mountsOf, plugin, pluginOk, statusOf } from '../support/hosts.js';
@@ -27,6 +28,11 @@ describe('volumes shared by two hosts through a real etcd cluster', () => {
   const start = (host: string): Promise<RunningDaemon> => startDaemon(config(host));
   const glusterVolume = (subdir: string, extra: Record<string, string> = {}): Record<string, string> => ({ type: 'glusterfs', volume: gluster.volume, subdir: `many-hosts/${subdir}`, createSubdir: 'true', ...extra });
   const glusterMounts = (daemon: RunningDaemon): Promise<string[]> => mountsOf(daemon, 'fuse.glusterfs');
+  /** What `volplex doctor --json` says of the store, with the host's configuration. */
+  const storeFinding = (host: string): unknown => {
+    const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--json', '--config', join(root, host, 'volplex.yaml')], { encoding: 'utf8', env: { ...process.env, VOLPLEX_CONFIG: '' } });
+    return (JSON.parse(doctor.stdout) as { findings: Array<{ area: string }> }).findings.find((finding) => finding.area === 'store');
+  };
 
   beforeAll(async () => {
     root = makeTempDir('many-hosts');
@@ -184,6 +190,7 @@ describe('volumes shared by two hosts through a real etcd cluster', () => {
     expect(await glusterMounts(b)).toHaveLength(1);
     expect(await statusOf(a, 'held')).toEqual(expect.objectContaining({ store: expect.stringMatching(/^store unreachable since \d{4}-\d\d-\d\dT/) as unknown }));
     expect(await statusOf(a, 'during')).toBeUndefined();
+    expect(storeFinding('host-a')).toEqual(expect.objectContaining({ level: 'FAIL', text: expect.stringContaining('the etcd cluster cannot be reached') as unknown }));
     // A host restarted while etcd is down serves what it knew from its own SQLite: every record, its counts.
     await b.stop();
     b = await start('host-b');
@@ -200,6 +207,7 @@ describe('volumes shared by two hosts through a real etcd cluster', () => {
       }
     }, 20_000);
     expect(await statusOf(b, 'during')).toBeUndefined();
+    expect(storeFinding('host-a')).toEqual(expect.objectContaining({ level: 'ok', text: expect.stringMatching(/ answers: 3 volume record\(s\); this host holds mounts of 0$/) as unknown }));
     expect((await plugin(a, 'Remove', { Name: 'held' })).Err).toContain('volume is in use on host "host-b"');
     await pluginOk(b, 'Mount', { Name: 'fenced', ID: 'f' });
     await pluginOk(b, 'Unmount', { Name: 'fenced', ID: 'f' });

@@ -131,13 +131,15 @@ export class EtcdHolds {
         .map((name) => ({ name, count: String(local.usage(name).mountIds), have: view.mount(name, hostId) }))
         .filter(({ count, have }) => count !== '0' && (have?.value !== count || have.lease !== lease));
       if (stale.length === 0) {
+        names.forEach((name) => this.#pending.delete(name));
         return true;
       }
       const exists = stale.map(({ name }): ICompare => ({ key: bytes(keys.volume(name)), target: 'Version', result: 'Greater', version: 0 }));
       const puts = stale.map(({ name, count }): IRequestOp => ({ request_put: { key: bytes(keys.mount(name, hostId)), value: bytes(count), lease } }));
       const response = await this.#txn('write this host\'s mount records', exists, puts, []);
       if (response.succeeded) {
-        stale.forEach(({ name, count }) => { mirror.applyOwn(keys.mount(name, hostId), count, lease, Number(response.header.revision)); this.#pending.delete(name); });
+        stale.forEach(({ name, count }) => { mirror.applyOwn(keys.mount(name, hostId), count, lease, Number(response.header.revision)); });
+        names.forEach((name) => this.#pending.delete(name));
       }
       return response.succeeded;
     }).catch(() => false);
@@ -162,6 +164,10 @@ export class EtcdHolds {
     }
     // Mounted here: the owner key is taken back only when no other host holds it.
     await this.#locks.run(name, async () => {
+      if (this.#current(name)) {
+        this.#pending.delete(name);
+        return;
+      }
       try {
         await this.#take(name, true, String(local.usage(name).mountIds));
         this.#pending.delete(name);
@@ -177,6 +183,15 @@ export class EtcdHolds {
         }
       }
     });
+  }
+
+  /** etcd shows this host's single-writer hold as it is: owner key and mount record under the current lease. */
+  #current(name: string): boolean {
+    const { connection, view, hostId, local } = this.#context;
+    const lease = connection.currentLease;
+    const owner = view.owner(name);
+    const mount = view.mount(name, hostId);
+    return lease !== undefined && owner?.host === hostId && owner.lease === lease && mount?.lease === lease && mount.value === String(local.usage(name).mountIds);
   }
 
   /** Puts the mount record; for a single-writer volume with the owner key, if it is free or already this host's. */

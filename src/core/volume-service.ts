@@ -108,12 +108,17 @@ export class VolumeService {
         try {
           raced = await this.#store.insertVolume({ name, type: driver.type, options, createdAt: new Date().toISOString(), ...wanted });
         } catch (error) {
-          await driver.remove(volume);
+          // A shared store out of reach may still have taken the record: what prepare made stays for it.
+          if (!VolplexError.is(error, 'Unavailable')) {
+            await driver.remove(volume);
+          }
           throw error;
         }
         if (raced !== undefined) {
-          // Another host created it first: what prepare made here is not this volume's.
-          await driver.remove(volume);
+          // Another host created it first: what prepare made here is not that volume's (unless it was this host, earlier).
+          if (raced.host !== wanted.host) {
+            await driver.remove(volume);
+          }
           this.#assertSameVolume(raced, volume, wanted.access);
           return;
         }

@@ -44,8 +44,11 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // etcd3 reads its .proto files beside its own modules; cockatiel is its fault-handling library (one copy for both).
-  external: ['better-sqlite3', 'etcd3', 'cockatiel'],
+  // better-sqlite3: a native addon. iconv-lite and mime-db: express loads them before the socket
+  // answers, and from node_modules they cost a fraction of their bundled text (iconv-lite reads its
+  // encoding tables only when a charset is decoded; mime-db is JSON). etcd3 reads its .proto files
+  // beside its own modules; cockatiel is its fault-handling library (one copy for both).
+  external: ['better-sqlite3', 'iconv-lite', 'mime-db', 'etcd3', 'cockatiel'],
   plugins: [configPath],
   // Some dependencies are CommonJS and call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __volplexCreateRequire } from 'node:module'; const require = __volplexCreateRequire(import.meta.url);" },

@@ -21,11 +21,12 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { CommandRunner } from '../system/command-runner.js';
 import { DockerApiHolderFinder } from '../system/docker-api-holders.js';
-import { commandOutputDir } from '../system/execa-command-runner.js';
+import { commandOutputDir, ExecaCommandRunner } from '../system/execa-command-runner.js';
 import { FirstAnswerHolderFinder } from '../system/first-answer-holder-finder.js';
 import type { HolderFinder } from '../system/holder-finder.js';
 import { HelperCommandRunner } from '../system/helper-command-runner.js';
 import { KernelHolderFinder } from '../system/kernel-holders.js';
+import { LaneCommandRunner } from '../system/lane-command-runner.js';
 
 import { LinuxMounter } from '../system/linux-mounter.js';
 import { MountTable } from '../system/mount-table.js';
@@ -59,12 +60,18 @@ export async function openStore(config: VolplexConfig, log: Logger): Promise<Sto
   }
 }
 
+/** The daemon's command runner: quick local binds in the daemon, every other command and check in the command helper. */
+function createRunner(config: VolplexConfig, metrics: MetricsRecorder | undefined): CommandRunner {
+  const outputDir = commandOutputDir(config.stateDir);
+  return new LaneCommandRunner(new ExecaCommandRunner(config.commandTimeout, outputDir, metrics), new HelperCommandRunner(config.commandTimeout, outputDir, metrics));
+}
+
 /** The composition root: every service of the daemon, wired once. TOKENS.config is the LiveConfig that reloads replace. */
 export function createContainer(config: VolplexConfig, log: Logger, overrides: Overrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   const metrics = overrides.metrics;
-  // Commands run in the command helper, which empties its output directory in the state dir when it starts.
-  const runner = overrides.runner ?? new HelperCommandRunner(config.commandTimeout, commandOutputDir(config.stateDir), metrics);
+  // Quick local commands run in the daemon, the rest in the command helper; the helper empties its output directory in the state dir.
+  const runner = overrides.runner ?? createRunner(config, metrics);
   // The one owner of what is mounted, shared by the mounter and the kernel holder scan.
   const mountTable = new MountTable();
   container.bind<LiveConfig>(TOKENS.config).toConstantValue(new LiveConfig(config));

@@ -35,10 +35,12 @@ export class LinuxMounter implements Mounter {
 
   public async mount(source: string, target: string, fstype: string, options: readonly string[], sensitive: readonly string[] = []): Promise<void> {
     const args = [...(fstype === '' ? [] : ['-t', fstype]), ...(options.length === 0 ? [] : ['-o', options.join(',')]), '--', source, target];
-    await this.#runner.run('mount', args, { secrets: sensitive, startsDaemon: fstype !== '', quick: fstype === '', ...PROVIDED_BY });
     // A bind mount shows the type and device of the filesystem its source lives on; any other
     // mount's device is known only from the next read of the table.
     const holder = fstype === '' ? await this.#table.filesystemOf(source) : undefined;
+    // A bind of a local directory is quick; mount(8) resolves the source, which on a network mount may wait.
+    const quick = fstype === '' && (holder === undefined || !isRemoteFilesystem(holder.fsType));
+    await this.#runner.run('mount', args, { secrets: sensitive, startsDaemon: fstype !== '', quick, ...PROVIDED_BY });
     const root = holder === undefined ? '/' : join(holder.root, relative(holder.mountPoint, source));
     this.#table.noteMounted({ mountPoint: target, root, fsType: holder?.fsType ?? (fstype || 'none'), device: holder?.device ?? '0:0', source, options: options.join(',') });
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { startDaemon, type RunningDaemon } from '../support/daemon.js';
 import { docker, dockerOk, E2E_PLUGIN, E2E_SOCKET, runWithVolume } from '../support/docker.js';
+import { exactErr } from '../support/err-text.js';
 import { makeTempDir, removeTempDir, testConfig } from '../support/harness.js';
 import { callPlugin, goJson } from '../support/plugin-client.js';
 import { ossService, realOssfs, s3Service } from '../support/services.js';
@@ -51,7 +52,7 @@ const ossfs = realOssfs();
     expect(run.stderr).toContain(`VolumeDriver.Mount: mount denied: ${expected}`);
     const reply = await callPlugin(E2E_SOCKET, '/VolumeDriver.Mount', goJson({ Name: 'denied', ID: 'direct' }));
     expect(reply.status).toBe(400);
-    expect(reply.body).toEqual({ Err: `mount denied: ${expected}` });
+    expect(reply.body).toEqual({ Err: expect.stringMatching(exactErr(`mount denied: ${expected}`)) as unknown });
     expect(`${run.stderr}${reply.text}`).not.toContain('passwd_file');
     for (const text of [run.stderr, reply.text, daemon.output()]) {
       expect(text).not.toContain(oss.keySecret);

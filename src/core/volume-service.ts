@@ -222,7 +222,9 @@ export class VolumeService {
           const held = this.#holders.findings.note(name, usage.references);
           throw new VolplexError('Conflict', `volume is in use (${usage.references} mount(s) from ${usage.mountIds} container mount point(s)); stop the containers using it first${held}`);
         }
-        await this.#store.deleteVolume(name, () => this.#removeOwnedData(record));
+        // A record no driver reads any more is treated as holding secrets.
+        const holdsSecrets = (this.#catalog.tryResolve(record)?.inlineSecrets.length ?? 1) > 0;
+        await this.#store.deleteVolume(name, () => this.#removeOwnedData(record), { holdsSecrets });
         this.#log.info({ volume: name }, 'volume removed');
       }),
     ));

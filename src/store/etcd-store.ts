@@ -10,7 +10,7 @@ import { EtcdHolds } from './etcd-holds.js';
 import { decodeRecord, encodeRecord, EtcdKeys, prefixEnd, sameRecord } from './etcd-keys.js';
 import { EtcdMirror } from './etcd-mirror.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeSharing, VolumeUsage } from './store.js';
+import type { DeleteOptions, MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeSharing, VolumeUsage } from './store.js';
 
 /** store_meta key: the etcd prefix this host's SQLite caches (set once its volumes are known to be in etcd). */
 export const ETCD_PREFIX_META = 'etcd.prefix';
@@ -113,7 +113,7 @@ export class EtcdStore implements Store {
   }
 
   /** One transaction: the record goes only while no host has a mount record of the volume; then what it owns here. */
-  public async deleteVolume(name: string, removeOwnedData: () => Promise<void>): Promise<void> {
+  public async deleteVolume(name: string, removeOwnedData: () => Promise<void>, options: DeleteOptions = {}): Promise<void> {
     if (this.#local.usage(name).references > 0) {
       throw new VolplexError('Conflict', 'volume is in use');
     }
@@ -129,7 +129,7 @@ export class EtcdStore implements Store {
     this.#mirror.applyOwn(this.#keys.volume(name), undefined, '0', revision);
     this.#mirror.applyOwn(this.#keys.owner(name), undefined, '0', revision);
     if (this.#local.getVolume(name) !== undefined) {
-      this.#local.forgetVolume(name);
+      this.#local.forgetVolume(name, options.holdsSecrets);
     }
     await removeOwnedData().catch((error: unknown) => {
       throw VolplexError.wrap(error, 'the volume is removed, but what it owned on this host could not be deleted');

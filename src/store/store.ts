@@ -5,6 +5,11 @@ export const ACCESS_MODES = ['multi', 'single-writer'] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];
 
 /** A volume as created: the options exactly as the user gave them (minus `type` and `access`). */
+export interface DeleteOptions {
+  /** The record holds an inline secret (-o ak_secret=…): no copy of it may stay in any file. Default true. */
+  readonly holdsSecrets?: boolean;
+}
+
 export interface VolumeRecord {
   readonly name: string;
   readonly type: string;
@@ -82,9 +87,9 @@ export interface Store {
   /**
    * Removes the volume and, by `removeOwnedData`, what it owns on this host: never one without
    * the other being allowed. Throws Conflict while references remain, on any host. Afterwards
-   * the volume's options are in no file of this host's store.
+   * the volume's secret options (`holdsSecrets`, the default) are in no file of this host's store.
    */
-  deleteVolume(name: string, removeOwnedData: () => Promise<void>): Promise<void>;
+  deleteVolume(name: string, removeOwnedData: () => Promise<void>, options?: DeleteOptions): Promise<void>;
   usage(name: string): VolumeUsage;
   /**
    * Before a volume's first reference on this host: takes what the volume's access mode asks

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from '@jest/globals';
 
 import { TOKENS } from '../../../src/app/tokens.js';
@@ -32,6 +35,18 @@ describe('security.inlineSecrets', () => {
     expect(status.warning).toContain('dockerd stores ak_id, ak_secret in plain text');
     expect(status.warning).toContain('a credentials profile avoids it');
     expect(JSON.stringify(status)).not.toContain(SECRET);
+  });
+
+  it('Remove leaves the secret in no file of the state dir; a volume without one is removed alike', async () => {
+    harness = make('warn');
+    await harness.service.create('seed', SEED_FORM);
+    await harness.service.create('plain', { type: 'local' });
+    await harness.service.remove('seed');
+    await harness.service.remove('plain');
+    const stateDir = harness.config.stateDir;
+    const holding = readdirSync(stateDir).filter((file) => file.startsWith('volplex.db') && readFileSync(join(stateDir, file)).includes(Buffer.from(SECRET)));
+    expect(holding).toEqual([]);
+    expect(harness.service.list().map((volume) => volume.name)).toEqual([]);
   });
 
   it('allow: accepts it without a warning', async () => {

@@ -5,11 +5,12 @@ import type { VolumeService, VolumeSummary } from '../core/volume-service.js';
 import type { Logger } from '../log/logger.js';
 import { errorResponse, unknownEndpoint } from './error-response.js';
 import { decodeBody, decodeId, decodeName, decodeOpts } from './protocol.js';
-import { assignRequestId, enterRequest } from './request-id.js';
+import { enterRequest } from './request-id.js';
 import { requestLog } from './request-log.js';
 import { MAX_BODY_BYTES, ROUTES } from './routes.js';
 
 type Handler = (body: Readonly<Record<string, unknown>>, response: Response) => Promise<object> | object;
+type Endpoint = (request: Request, response: Response) => Promise<void>;
 
 /**
  * The protocol over HTTP: decode → service → encode. Success is 200 with JSON, always. The
@@ -21,13 +22,22 @@ export function createApp(loading: VolumeService | Promise<VolumeService>, log: 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(assignRequestId);
   app.use(requestLog(log));
   app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
   app.use(enterRequest);
+  // One route and a table of endpoints: a request finds its handler in one lookup, not by trying each route in turn.
+  const endpoints = new Map<string, Endpoint>();
+  app.post('/{*endpoint}', (request, response, next) => {
+    const endpoint = endpoints.get(request.path);
+    if (endpoint === undefined) {
+      next();
+      return undefined;
+    }
+    return endpoint(request, response);
+  });
 
   const handle = (path: string, handler: Handler): void => {
-    app.post(path, async (request: Request, response: Response) => {
+    endpoints.set(path, async (request, response) => {
       const result = await handler(decodeBody(request.body), response);
       response.status(200).json({ ...result, Err: '' });
     });
@@ -64,7 +74,7 @@ export function createApp(loading: VolumeService | Promise<VolumeService>, log: 
   });
   // The service answers List with the same array until something it shows changes: so is the body reused.
   const listBodies = new WeakMap<readonly VolumeSummary[], string>();
-  app.post(ROUTES.list, async (request: Request, response: Response) => {
+  endpoints.set(ROUTES.list, async (request, response) => {
     decodeBody(request.body);
     const volumes = (await ready).list();
     let body = listBodies.get(volumes);

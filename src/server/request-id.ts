@@ -2,12 +2,6 @@ import type { RequestHandler, Response } from 'express';
 
 import { inRequest, newRequestId } from '../log/request-context.js';
 
-/** First of all middleware: the request's id, for its log lines and its Err (even one its body causes). */
-export const assignRequestId: RequestHandler = (_request, response, next) => {
-  response.locals.requestId = newRequestId();
-  next();
-};
-
 /**
  * After the body is read: the rest of the request (handler, service, drivers, commands) runs as
  * this request's work, so each of its log lines carries the id. Not earlier: the body arrives in

@@ -29,7 +29,7 @@ describe('references left by a crashed dockerd (private engines, kill -9)', () =
   let root: string;
   let engine: PrivateDockerd;
   let daemon: RunningDaemon;
-  const config = (): ReturnType<typeof testConfig> => testConfig(root, { socket: SOCKET, log: { level: 'info' } });
+  const config = (): ReturnType<typeof testConfig> => testConfig(root, { socket: SOCKET, log: { level: 'debug' } });
   // Environment, so that the same file measures volplex before the holder checks existed.
   const settings = (dockerSocket: string): Record<string, string> => ({ VOLPLEX_DOCKER_SOCKET: dockerSocket, VOLPLEX_DOCKER_STALE_GRACE: '2' });
   const startVolplex = async (dockerSocket: string): Promise<void> => {

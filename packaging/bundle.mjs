@@ -1,5 +1,6 @@
 // `npm run build`, after tsc: the daemon and CLI bundled (dist/volplex.js with its chunks
-// dist/chunk-*.js) and the command helper beside it (dist/command-helper.js), so that start-up
+// dist/chunk-*.js), the command helper (dist/command-helper.js) and the store's checkpoint worker
+// (dist/wal-checkpoint-worker.js) beside it, so that start-up
 // reads a few files, not hundreds. better-sqlite3 stays external: a native addon in node_modules;
 // so does the etcd client, loaded only with store.kind etcd.
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -34,7 +35,7 @@ for (const name of await readdir(dist)) {
 }
 
 await build({
-  entryPoints: { volplex: join(dist, 'src/cli/main.js'), 'command-helper': join(dist, 'src/system/command-helper.js') },
+  entryPoints: { volplex: join(dist, 'src/cli/main.js'), 'command-helper': join(dist, 'src/system/command-helper.js'), 'wal-checkpoint-worker': join(dist, 'src/store/wal-checkpoint-worker.js') },
   outdir: dist,
   // Chunks beside the entries (so that paths relative to a module hold for all): each is
   // read only when first imported, so the socket answers before the store and drivers load.

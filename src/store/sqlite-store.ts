@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { VolplexError } from '../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreState, type ReleasePlan } from './store-state.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import type { DeleteOptions, MountReference, ReleaseResult, Store, StoreCounts, VolumeRecord, VolumeSharing, VolumeUsage } from './store.js';
 
 export const STORE_FILE = 'volplex.db';
@@ -72,6 +73,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepare>;
   readonly #state = new StoreState();
+  readonly #checkpointer: WalCheckpointer;
 
   public constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -90,6 +92,7 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#sql = prepare(this.#db);
     this.#load();
+    this.#checkpointer = new WalCheckpointer(this.#db, file);
   }
 
   public listVersion(): number {
@@ -184,6 +187,7 @@ export class SqliteStore implements Store {
   }
 
   public close(): void {
+    this.#checkpointer.close();
     this.#db.close();
   }
 

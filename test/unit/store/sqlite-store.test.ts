@@ -29,6 +29,19 @@ describe(SqliteStore.name, () => {
     store.close();
   });
 
+  it('checkpoints in a worker thread once it has run a second: a commit never waits for the fsync of a checkpoint', async () => {
+    const store = new SqliteStore(stateDir);
+    const inDatabaseFile = (text: string): boolean => readFileSync(join(stateDir, STORE_FILE)).includes(Buffer.from(text));
+    await store.insertVolume({ name: 'early', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    // A small commit stays in the WAL: SQLite's own checkpoint waits for 1000 pages.
+    expect(inDatabaseFile('early')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    await store.insertVolume({ name: 'checkpointed-by-the-worker', type: 'local', options: {}, createdAt: '2026-01-01T00:00:00.000Z' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect({ early: inDatabaseFile('early'), later: inDatabaseFile('checkpointed-by-the-worker') }).toEqual({ early: true, later: true });
+    store.close();
+  }, 10_000);
+
   it('keeps no trace of a removed volume\'s options in the database, its WAL or its shared memory file', async () => {
     const canary = `CANARY-${'5e1f0c'.repeat(4)}`;
     const filesHolding = (text: string): string[] =>

@@ -45,8 +45,8 @@ export class MountTable {
 
   /** The entry mounted at mountPoint (the topmost, if several are stacked), as of at most maxAgeMs ago. */
   public async lookup(mountPoint: string): Promise<MountEntry | undefined> {
-    if (!this.#notes.has(mountPoint) && this.#now() - this.#readAt > this.#maxAgeMs) {
-      await this.refresh();
+    if (!this.#notes.has(mountPoint)) {
+      await this.#refreshIfOld();
     }
     return this.#entryAt(mountPoint);
   }
@@ -71,9 +71,7 @@ export class MountTable {
    * it), from the current index. Symlinks are not followed: that would touch the path.
    */
   public async filesystemOf(path: string): Promise<MountEntry | undefined> {
-    if (this.#now() - this.#readAt > this.#maxAgeMs) {
-      await this.refresh();
-    }
+    await this.#refreshIfOld();
     for (let current = path; ; current = dirname(current)) {
       const entry = this.#entryAt(current);
       if (entry !== undefined || current === '/') {
@@ -130,6 +128,16 @@ export class MountTable {
     });
     const tracked = this.#inFlight;
     return tracked;
+  }
+
+  /**
+   * For lookups that may be maxAgeMs old: a read in flight will do, whatever was noted since it
+   * began (the notes say that), so a busy moment costs one read, not one per operation.
+   */
+  async #refreshIfOld(): Promise<void> {
+    if (this.#now() - this.#readAt > this.#maxAgeMs) {
+      await (this.#inFlight ?? this.refresh());
+    }
   }
 
   #entryAt(mountPoint: string): MountEntry | undefined {

@@ -45,6 +45,22 @@ describe(MountTable.name, () => {
       expect(fake.reads()).toBe(1);
     });
 
+    it('shares one read between old lookups even while our own mounts are noted meanwhile (a busy moment reads once)', async () => {
+      const fake = scripted([line(1, '/'), line(2, '/m/a'), line(3, '/m/b')]);
+      fake.hold();
+      const lookups: Promise<unknown>[] = [];
+      for (const [index, path] of ['/m/a', '/m/b', '/m/c'].entries()) {
+        lookups.push(fake.table.lookup(path), fake.table.filesystemOf(`${path}/x`));
+        fake.table.noteMounted({ mountPoint: `/m/new-${index}`, device: '0:0', root: '/', fsType: 'none', source: '/src', options: '' });
+      }
+      fake.release();
+      await Promise.all(lookups);
+      expect(fake.reads()).toBe(1);
+      // An exact lookup still reads anew: it must see what changed after it was asked.
+      await fake.table.lookupExact('/m/a');
+      expect(fake.reads()).toBe(2);
+    });
+
     it('answers from the last read while it is young, and reads again once it is old', async () => {
       const fake = scripted([line(1, '/'), line(2, '/m/a')]);
       await fake.table.lookup('/m/a');

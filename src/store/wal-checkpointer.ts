@@ -28,7 +28,7 @@ export class WalCheckpointer {
     this.#start.unref();
   }
 
-  /** Stops the worker after one last checkpoint; the store's connection checkpoints again. */
+  /** Stops the worker after one last checkpoint of its own; the store closes its connection next. */
   public close(): void {
     clearTimeout(this.#start);
     this.#worker?.postMessage('stop');

@@ -47,6 +47,8 @@ describe('nothing left behind by the real daemon', () => {
     const mount = callPlugin(config.socket, '/VolumeDriver.Mount', goJson({ Name: 'hangs', ID: 'A' })).catch(() => undefined);
 
     await waitFor(() => readdirSync(outputDir).length === 2, 'the command output files');
+    // The helper opens the files just before it spawns the client: kill nothing before it runs, or it outlives the test.
+    await waitFor(() => processesWhere((argv) => argv.includes(client)).length > 0, 'the hanging client running');
     expect(readdirSync(outputDir).every((name) => /^cmd-[0-9a-f-]{36}\.(out|err)$/.test(name))).toBe(true);
     await daemon.kill();
     await mount;
